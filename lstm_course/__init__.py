@@ -1,0 +1,3 @@
+"""lstm_course: the NumPy package behind the LSTM course."""
+
+__version__ = "0.1.0"

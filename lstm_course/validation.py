@@ -1,0 +1,95 @@
+"""Input checks shared by the package, with messages a learner can act on.
+
+Every public function checks its arguments here first, so that a wrong shape or dtype
+raises a ValueError/TypeError that names the argument and the expected shape, instead of
+a NumPy broadcasting error from deep inside a formula.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def to_numpy(value):
+    """Return `value` as an ndarray; accepts PyTorch tensors without importing torch."""
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch.Tensor
+        value = value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+def as_real_array(name, value, dtype=None, allow_nonfinite=False):
+    """Return `value` as a real floating ndarray (no copy when it already is one).
+
+    Integers are accepted and converted to `dtype` (float64 by default); booleans,
+    complex numbers, strings and objects raise TypeError; NaN or inf raise ValueError.
+    """
+    if value is None:
+        raise TypeError(f"{name} must be an array of real numbers, got None")
+    try:
+        arr = to_numpy(value)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name} must be an array of real numbers, got {type(value).__name__} ({exc})") from None
+    kind = arr.dtype.kind
+    if kind == "c":
+        raise TypeError(f"{name} must hold real numbers, got complex dtype {arr.dtype}")
+    if kind not in "fiu":
+        raise TypeError(f"{name} must hold real numbers (float32 or float64), got dtype {arr.dtype}")
+    if dtype is None:
+        dtype = arr.dtype if arr.dtype in FLOAT_DTYPES else np.dtype(np.float64)
+    arr = arr.astype(dtype, copy=False)
+    if not allow_nonfinite and not np.isfinite(arr).all():
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+        raise ValueError(f"{name} contains NaN or inf (first at index {bad}); expected finite values")
+    return arr
+
+
+def check_shape(name, arr, expected, spec):
+    """Raise ValueError unless `arr.shape == expected`.
+
+    `spec` spells the shape in letters, e.g. "(N, H)", so the message reads
+    "expected h0 of shape (N, H) = (4, 16), got (16,)".
+    """
+    if arr.shape != tuple(expected):
+        raise ValueError(f"expected {name} of shape {spec} = {tuple(expected)}, got {arr.shape}")
+    return arr
+
+
+def check_ndim(name, arr, ndim, spec):
+    """Raise ValueError unless `arr` has `ndim` dimensions (before sizes can be read off it)."""
+    if arr.ndim != ndim:
+        raise ValueError(f"expected {name} of shape {spec} ({ndim} dimensions), got shape {arr.shape}")
+    return arr
+
+
+def check_instance(name, value, cls, hint=""):
+    """Raise TypeError unless `value` is a `cls`."""
+    if not isinstance(value, cls):
+        raise TypeError(f"{name} must be a {cls.__name__}{hint}, got {type(value).__name__}")
+    return value
+
+
+def finish_param_fields(params, shapes):
+    """Convert and check the array fields of a frozen parameter dataclass in place.
+
+    `shapes` maps each field name to (expected shape, letters), e.g. {"W_hh": ((4, 4), "(H, H)")}.
+    All fields end up with one common float dtype (float64 unless all are float32).
+    """
+    arrays = {f.name: as_real_array(f.name, getattr(params, f.name)) for f in dataclasses.fields(params)}
+    dtype = np.result_type(*arrays.values())
+    for name, arr in arrays.items():
+        expected, spec = shapes[name]
+        check_shape(name, arr, expected, spec)
+        object.__setattr__(params, name, arr.astype(dtype, copy=False))
+
+
+def check_positive_int(name, value, minimum=1):
+    """Return `value` as an int, raising unless it is an integer >= minimum."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
+    return int(value)

@@ -1,0 +1,76 @@
+"""Build the lesson notebooks from their sources and execute them.
+
+The source of each lesson is the jupytext "percent" script lessons/NN_topic.py; the executed
+notebook notebooks/NN_topic.ipynb (with outputs, checked by strict nbval) is generated from it.
+tests/test_lessons_in_sync.py fails when the two drift apart.
+
+    python scripts/build_notebooks.py              # every lesson
+    python scripts/build_notebooks.py 03 05        # only lessons whose name starts with these
+
+Cells run with LSTM_COURSE_EXPECT=pass, so a failing exercise check stops the build.
+Afterwards the learner notebooks in notebooks/exercises/ are regenerated.
+"""
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import jupytext
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+# Small matrices: one BLAS thread per kernel is fastest (see the Makefile); kernels inherit this.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+LESSONS = ROOT / "lessons"
+NOTEBOOKS = ROOT / "notebooks"
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+def lesson_sources(prefixes=()):
+    sources = sorted(LESSONS.glob("[0-9][0-9]_*.py"))
+    if prefixes:
+        sources = [p for p in sources if p.name.startswith(tuple(prefixes))]
+    return sources
+
+
+def notebook_from_source(path):
+    """The unexecuted notebook for one lesson source, with stable cell ids (no churn in git)."""
+    nb = jupytext.read(path)
+    nb.metadata = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
+    for n, cell in enumerate(nb.cells):
+        cell.id = f"{path.stem[:2]}-{n:03d}"
+        cell.metadata.pop("lines_to_next_cell", None)
+    return nb
+
+
+def execute(nb, timeout=120):
+    os.environ["LSTM_COURSE_EXPECT"] = "pass"  # the kernel inherits it
+    NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    nb.metadata.pop("widgets", None)
+    return nb
+
+
+def main(argv):
+    NOTEBOOKS.mkdir(exist_ok=True)
+    sources = lesson_sources(argv)
+    if not sources:
+        sys.exit(f"no lesson sources match {argv or 'lessons/NN_*.py'}")
+    for path in sources:
+        start = time.perf_counter()
+        nb = execute(notebook_from_source(path))
+        out = NOTEBOOKS / f"{path.stem}.ipynb"
+        nbformat.write(nb, out)
+        print(f"{out.relative_to(ROOT)}  executed in {time.perf_counter() - start:.1f} s")
+    try:
+        from lstm_course.exercises import main as make_exercises
+    except ImportError:
+        return
+    make_exercises([])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -30,9 +30,7 @@ def sigmoid(z):
     """
     z = np.asarray(z)
     e = np.exp(-np.abs(z))
-    out = 1.0 / (1.0 + e)
-    np.multiply(out, e, out=out, where=z < 0)  # e / (1 + e) on the negative side
-    return out
+    return np.where(z < 0, e, 1.0) / (1.0 + e)  # e / (1 + e) on the negative side
 
 
 def sigmoid_grad(z):

@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .validation import (as_real_array, check_instance, check_ndim, check_positive_int, check_shape,
-                         finish_param_fields, to_numpy)
+                         finish_param_fields)
 
 __all__ = [
     "RNNParams", "RNNStepCache", "RNNCache", "init_rnn_params",
@@ -40,7 +40,7 @@ class RNNParams:
     b_h: np.ndarray
 
     def __post_init__(self):
-        W_xh = to_numpy(self.W_xh)
+        W_xh = as_real_array("W_xh", self.W_xh)
         if W_xh.ndim != 2:
             raise ValueError(f"expected W_xh of shape (D, H), got {W_xh.shape}")
         D, H = W_xh.shape
@@ -138,7 +138,7 @@ def rnn_step_forward(x, h_prev, params):
     check_shape("x", x, (N, D), "(N, D)")
     h_prev = _check_state("h_prev", h_prev, N, H, dtype)
     h = np.tanh(x @ params.W_xh + h_prev @ params.W_hh + params.b_h)
-    return h, RNNStepCache(x, h_prev, h, params)
+    return h, RNNStepCache(x.copy(), h_prev.copy(), h.copy(), params)  # the caller may change them
 
 
 def rnn_step_backward(dh, cache):
@@ -191,7 +191,7 @@ def rnn_forward(x, h0, params):
     check_shape("x", x, (N, T, D), "(N, T, D)")
     h_t = _check_state("h0", h0, N, H, dtype)
 
-    x_tm = np.ascontiguousarray(x.transpose(1, 0, 2))  # (T, N, D)
+    x_tm = x.transpose(1, 0, 2).copy()  # (T, N, D), a copy the caller cannot change
     a_x = (x_tm.reshape(T * N, D) @ params.W_xh + params.b_h).reshape(T, N, H)
     hs = np.empty((T + 1, N, H), dtype=dtype)  # hs[t] = h_{t-1}; hs[T] = h_T
     hs[0] = h_t
@@ -241,6 +241,8 @@ def params_from_torch(weight_ih, weight_hh, bias_ih, bias_hh):
     bias_ih (H,), bias_hh (H,); NumPy arrays or CPU tensors. The two biases are summed."""
     weight_hh = check_ndim("weight_hh", as_real_array("weight_hh", weight_hh), 2, "(H, H)")
     H = weight_hh.shape[1]
+    if H == 0:
+        raise ValueError(f"expected weight_hh of shape (H, H) with H >= 1, got {weight_hh.shape}")
     if weight_hh.shape[0] in (3 * H, 4 * H):
         kind = "a GRU's" if weight_hh.shape[0] == 3 * H else "an LSTM's"
         raise ValueError(f"expected weight_hh of shape (H, H) = ({H}, {H}), got {weight_hh.shape}: "

@@ -60,9 +60,11 @@ def _children(tree: Any, path: str) -> list[tuple[str, Any]]:
         return list(zip(type(tree)._fields, tree))
     if isinstance(tree, dict):
         return list(tree.items())
+    if isinstance(tree, (list, tuple)):  # e.g. a plain list of gradient arrays
+        return list(enumerate(tree))
     where = f" at {path!r}" if path else ""
     raise TypeError(
-        f"expected a parameter tree (ndarray, dataclass, NamedTuple or dict){where}, "
+        f"expected a parameter tree (ndarray, dataclass, NamedTuple, dict, list or tuple){where}, "
         f"got {type(tree).__name__}"
     )
 
@@ -73,6 +75,8 @@ def _rebuild(tree: Any, new_children: dict[Any, Any]) -> Any:
         return dataclasses.replace(tree, **new_children)  # reruns __post_init__
     if _is_namedtuple(tree):
         return type(tree)(**new_children)
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(new_children[k] for k in range(len(tree)))
     return dict(new_children)
 
 

@@ -65,11 +65,8 @@ def main(argv):
         out = NOTEBOOKS / f"{path.stem}.ipynb"
         nbformat.write(nb, out)
         print(f"{out.relative_to(ROOT)}  executed in {time.perf_counter() - start:.1f} s")
-    try:
-        from lstm_course.exercises import main as make_exercises
-    except ImportError:
-        return
-    make_exercises([])
+    from lstm_course.cli import main as lstm_course_command
+    lstm_course_command(["exercises"])  # the learner copies follow the lessons
 
 
 if __name__ == "__main__":

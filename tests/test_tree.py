@@ -101,8 +101,16 @@ def test_tree_map_structure_mismatch_names_the_path():
 
 
 def test_non_array_leaf_is_a_type_error_naming_the_path():
-    with pytest.raises(TypeError, match=r"at 'outer.inner'.*got list"):
+    with pytest.raises(TypeError, match=r"at 'outer.inner.0'.*got float"):
         tree_leaves({"outer": {"inner": [1.0, 2.0]}})
+
+
+def test_lists_and_tuples_are_containers():
+    grads = [np.ones(2), (np.full(3, 2.0),)]
+    doubled = tree_map(lambda a: 2 * a, grads)
+    assert isinstance(doubled, list) and isinstance(doubled[1], tuple)
+    np.testing.assert_array_equal(doubled[1][0], np.full(3, 4.0))
+    assert len(tree_leaves(grads)) == 2
 
 
 def test_zeros_like_keeps_shapes_and_dtypes():

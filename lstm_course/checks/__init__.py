@@ -1,0 +1,45 @@
+"""Automatic, mistake-specific checks for the course's exercises.
+
+Each check takes the learner's function, runs it on several random cases (N > 1, D != H,
+non-zero parameters, biases and states), compares it with the package's reference, and returns
+a `CheckResult` that shows as one ✅/❌ line in Jupyter. A check never raises on a learner's
+mistake (an exception inside the learner's function becomes the message), except when the
+environment variable LSTM_COURSE_EXPECT asks it to (see `lstm_course.checks.result`).
+
+=============================  ==============================================================
+check                          the learner's function
+=============================  ==============================================================
+check_rnn_step_forward         fn(x, h_prev, params: RNNParams) -> (h, cache)
+check_rnn_step_backward        fn(dh, cache) -> (dx, dh_prev, dparams)
+check_clip_grad_norm           fn(grads: list of arrays, max_norm) -> (clipped list, norm)
+check_forget_product           fn(f (T, N, H)) -> (N, H), the product of the forget gates
+check_forget_gate              fn(x, h_prev, params: LSTMParams) -> f (N, H)
+check_input_gate               fn(x, h_prev, params) -> i (N, H)
+check_candidate                fn(x, h_prev, params) -> g (N, H)
+check_output_gate              fn(x, h_prev, params) -> o (N, H)
+check_cell_update              fn(f, i, g, c_prev) -> c
+check_hidden_state             fn(o, c) -> h
+check_lstm_step_forward        fn(x, h_prev, c_prev, params) -> (h, c, cache)
+check_lstm_step_backward       fn(dh, dc, cache) -> (dx, dh_prev, dc_prev, dparams)
+check_softmax_cross_entropy    fn(logits (N, K), targets (N,)) -> (loss, dlogits)
+=============================  ==============================================================
+"""
+
+from .gates import (check_candidate, check_cell_update, check_forget_gate, check_hidden_state,
+                    check_input_gate, check_output_gate)
+from .losses import check_softmax_cross_entropy
+from .result import ENV_VAR, MIME_TYPE, STATUSES, CheckResult, apply_expectation
+from .rnn import check_clip_grad_norm, check_forget_product, check_rnn_step_backward, check_rnn_step_forward
+from .steps import check_lstm_step_backward, check_lstm_step_forward
+
+ALL_CHECKS = {
+    f.__name__: f for f in (
+        check_rnn_step_forward, check_rnn_step_backward, check_clip_grad_norm, check_forget_product,
+        check_forget_gate, check_input_gate, check_candidate, check_output_gate, check_cell_update,
+        check_hidden_state, check_lstm_step_forward, check_lstm_step_backward,
+        check_softmax_cross_entropy,
+    )
+}
+
+__all__ = ["CheckResult", "MIME_TYPE", "ENV_VAR", "STATUSES", "apply_expectation", "ALL_CHECKS",
+           *ALL_CHECKS]

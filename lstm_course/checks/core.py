@@ -1,0 +1,381 @@
+"""Machinery shared by every check: calling a learner's function safely, and comparing.
+
+A check body receives the learner's function and either returns a message (all cases pass)
+or raises `Verdict` with a message for the learner. `checker` turns such a body into a public
+check that never raises on a learner's mistake and returns a `CheckResult`.
+
+Diagnosis works by comparison with *known variants*: a check computes what a typical mistake
+(tanh on a gate, a missing bias, ...) would give and reports the hint of the first variant
+that matches the learner's output. That is robust: a correct function written differently
+(a loop, a stacked weight matrix) matches the reference, a wrong one matches its mistake.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+import traceback
+import warnings
+
+import numpy as np
+
+from .result import CheckResult, apply_expectation
+
+RTOL = 1e-8  # a correct answer: max |got - ref| <= RTOL * max |ref|
+VARIANT_RTOL = 1e-6  # a known mistake's output, computed by us, may round a little differently
+
+
+class Verdict(Exception):
+    """Raised inside a check body to end it with a message (status "fail" or "not_implemented")."""
+
+    def __init__(self, message, status="fail"):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def fail(message):
+    raise Verdict(message)
+
+
+def checker(body):
+    """Decorator: make a public check from `body(fn) -> pass message` (which raises Verdict)."""
+    name = body.__name__
+
+    @functools.wraps(body)
+    def check(fn):
+        return apply_expectation(_evaluate(name, body, fn))
+
+    return check
+
+
+def _evaluate(name, body, fn):
+    if not callable(fn):
+        return CheckResult(name, False, f"expected a function, got {describe(fn)}: pass the function "
+                           f"itself, {name}(your_function), without calling it", "fail")
+    try:
+        return CheckResult(name, True, body(fn), "pass")
+    except Verdict as verdict:
+        return CheckResult(name, False, verdict.message, verdict.status)
+    except Exception as exc:  # a bug in the check itself: still never raise at the learner
+        return CheckResult(name, False, f"the check itself failed ({_exception_text(exc)}); "
+                           "please report this to the course's authors", "fail")
+
+
+# ---------------------------------------------------------------------------------------
+# Calling the learner's function
+
+def named_arrays(obj, name):
+    """Yield (label, ndarray) for every array inside `obj` (arrays, dataclasses, tuples, lists)."""
+    if isinstance(obj, np.ndarray):
+        yield name, obj
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        for field in dataclasses.fields(obj):
+            yield from named_arrays(getattr(obj, field.name), f"{name}.{field.name}")
+    elif isinstance(obj, tuple) and hasattr(obj, "_fields"):  # a NamedTuple
+        for field in obj._fields:
+            yield from named_arrays(getattr(obj, field), f"{name}.{field}")
+    elif isinstance(obj, (list, tuple)):
+        for k, item in enumerate(obj):
+            yield from named_arrays(item, f"{name}[{k}]")
+
+
+def call(fn, args, names, shape_hint=""):
+    """Call fn(*args) for the learner; turn exceptions and in-place changes into a Verdict.
+
+    `names` are the argument names, used to report "your function changed h_prev in place".
+    `shape_hint` is added to the message when NumPy complains about shapes.
+    """
+    snapshots = [(label, arr, arr.copy()) for arg, name in zip(args, names)
+                 for label, arr in named_arrays(arg, name)]
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")  # overflow warnings would print a path into the notebook
+            out = fn(*args)
+    except NotImplementedError as exc:
+        raise Verdict(_not_implemented_message(fn, exc), "not_implemented") from None
+    except Exception as exc:
+        raise Verdict(_raised_message(fn, exc, shape_hint)) from None
+    for label, arr, before in snapshots:
+        if arr.shape != before.shape or not np.array_equal(arr, before, equal_nan=True):
+            raise Verdict(f"your function changed {label} in place (with `+=`, `*=`, `[...] =` or an "
+                          "`out=` argument): leave the inputs as they are and compute new arrays")
+    return out
+
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
+_CELL_PATH = re.compile(r"/tmp/ipykernel_\d+/\d+\.py")
+
+
+def _clean(text, limit=300):
+    """No memory addresses or kernel paths (strict nbval compares messages), bounded length."""
+    text = _CELL_PATH.sub("<cell>", _ADDRESS.sub("0x…", re.sub(r"\s*\n\s*", " ", text.strip())))
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _exception_text(exc):
+    text = str(exc)
+    return _clean(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)
+
+
+def _learner_frame(fn, exc):
+    """The last traceback frame in the learner's own file (a notebook cell), if any."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return None
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == code.co_filename]
+    return frames[-1] if frames else None
+
+
+def _raised_message(fn, exc, shape_hint):
+    message = f"your function raised {_exception_text(exc)}"
+    frame = _learner_frame(fn, exc)
+    if frame is not None:
+        where = f" at line {frame.lineno}"
+        if frame.name != getattr(fn, "__name__", frame.name):
+            where += f" of {frame.name}"
+        line = (frame.line or "").strip()
+        message += where + (f" (`{_clean(line, 120)}`)" if line else "")
+    text = str(exc)
+    if isinstance(exc, NameError):
+        message += ": is that name defined? Run the cells above, or import it"
+        if getattr(exc, "name", None) in ("sigmoid", "tanh"):
+            message += f" (from lstm_course.activations import {exc.name})"
+    elif isinstance(exc, (ValueError, TypeError)) and re.search(
+            r"matmul|shapes|broadcast|operands|dimension|size", text):
+        message += f": check the shapes{': ' + shape_hint if shape_hint else ''}"
+    elif isinstance(exc, RecursionError):
+        message += ": does your function call itself?"
+    return message
+
+
+def _not_implemented_message(fn, exc):
+    frames = traceback.extract_tb(exc.__traceback__)
+    name = getattr(fn, "__name__", None)
+    if frames and name not in (None, "<lambda>") and frames[-1].name not in (name, "<module>"):
+        return (f"not implemented yet: {frames[-1].name}, which your function calls, raises "
+                "NotImplementedError")
+    return "not implemented yet: replace `raise NotImplementedError` with your code"
+
+
+# ---------------------------------------------------------------------------------------
+# Reading what the learner returned
+
+def describe(value):
+    """A short, address-free description of a value: "None", "a tuple of 2 values", ..."""
+    if value is None:
+        return "None"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)} value{'s' if len(value) != 1 else ''}"
+    if isinstance(value, (bool, int, float, complex, np.number)):
+        return f"a number ({type(value).__name__})"
+    return f"a {type(value).__name__}"
+
+
+def safe_ndim(value):
+    """np.ndim(value), or -1 for ragged sequences and other things NumPy cannot read."""
+    try:
+        return np.ndim(value)
+    except Exception:
+        return -1
+
+
+def safe_shape(value):
+    """np.shape(value), or None for things NumPy cannot read."""
+    try:
+        return np.shape(value)
+    except Exception:
+        return None
+
+
+def unpack(out, names):
+    """Split the learner's return value into len(names) values, or fail saying what came back."""
+    spelled = f"({', '.join(names)})"
+    if out is None:
+        fail(f"your function returned None: did you forget `return {', '.join(names)}`?")
+    if not isinstance(out, (tuple, list)):
+        fail(f"expected your function to return {len(names)} values {spelled}, got {describe(out)}")
+    if len(out) != len(names):
+        fail(f"expected your function to return {len(names)} values {spelled}, got {len(out)}")
+    return tuple(out)
+
+
+def get_field(obj, name, what, fields_hint):
+    """obj[name] or obj.name, so that a dict or any object with the fields is accepted."""
+    if obj is None:
+        fail(f"{what} is None: did you forget to return it?")
+    if isinstance(obj, dict):
+        if name in obj:
+            return obj[name]
+    elif hasattr(obj, name):
+        return getattr(obj, name)
+    fail(f"{what} has no {name}: return {fields_hint}")
+
+
+def _as_float(value):
+    try:
+        arr = np.asarray(value)
+    except Exception:
+        return None
+    if arr.dtype.kind not in "fiu":
+        return None
+    return arr.astype(np.float64)
+
+
+def expect_array(value, what, shape, spec, ref=None, nonfinite=None, returned=False):
+    """Return `value` as a float64 array of `shape`, or fail with what is wrong with it.
+
+    `spec` spells the shape in letters ("(N, H)"). With `ref` (the right answer), a wrong
+    shape is diagnosed further: transposed, a mean or a sum over the batch, a single number.
+    `returned`: `value` is the function's whole return value (for the wording of None).
+    """
+    shape = tuple(shape)
+    expected = f"{what} of shape {spec} = {shape}"
+    if value is None:
+        fail(f"{'your function returned None' if returned else what + ' is None'}: did you forget a "
+             "`return`?")
+    if isinstance(value, (tuple, list)):
+        fail(f"expected {expected}, got {describe(value)}")
+    arr = _as_float(value)
+    if arr is None:
+        fail(f"expected {expected} holding real numbers, got {describe(value)}"
+             + (f" of dtype {np.asarray(value).dtype}" if isinstance(value, np.ndarray) else ""))
+    if arr.shape != shape:
+        fail(_shape_message(arr, what, expected, shape, ref))
+    if not np.all(np.isfinite(arr)):
+        fail(nonfinite or f"{what} contains NaN or inf: does something overflow or divide by zero?")
+    return arr
+
+
+def _shape_message(arr, what, expected, shape, ref):
+    message = f"expected {expected}, got {arr.shape}"
+    if ref is not None:
+        if arr.ndim == 2 and arr.shape == shape[::-1] and close(arr.T, ref):
+            return f"{message}: it is transposed"
+        for how, reduce in (("mean", np.mean), ("sum", np.sum)):
+            reduced = reduce(ref, axis=0)
+            if arr.size == reduced.size and close(arr.reshape(reduced.shape), reduced):
+                return (f"you returned the {how} over the batch (shape {arr.shape}): keep one row per "
+                        f"example, {expected}")
+        if arr.size == 1 and close(arr.reshape(()), np.mean(ref)):
+            return f"you returned a single number, the mean of everything: return {expected}"
+    if arr.ndim == 2 and arr.shape == shape[::-1]:
+        message += ": it looks transposed"
+    return message
+
+
+def expect_scalar(value, what, ref_hint=""):
+    """Return a learner's scalar (a float, a NumPy scalar or a 0-d array) as a float."""
+    if value is None:
+        fail(f"{what} is None: did you forget to return it?")
+    arr = _as_float(value)
+    if arr is None or isinstance(value, (tuple, list)):
+        fail(f"expected {what} to be a single number, got {describe(value)}")
+    if arr.size != 1:
+        fail(f"expected {what} to be a single number, got an array of shape {arr.shape}{ref_hint}")
+    return float(arr.reshape(()))
+
+
+# ---------------------------------------------------------------------------------------
+# Comparing
+
+def close(got, ref, rtol=RTOL):
+    """True if `got` equals `ref` up to rtol relative to the largest |ref| (shapes must agree)."""
+    got = np.asarray(got, dtype=np.float64)
+    ref = np.asarray(ref, dtype=np.float64)
+    if got.shape != ref.shape or not np.all(np.isfinite(got)):
+        return False
+    if ref.size == 0:
+        return True
+    scale = max(float(np.max(np.abs(ref))), 1e-12)
+    return float(np.max(np.abs(got - ref))) <= rtol * scale
+
+
+def diff_text(got, ref):
+    """Where `got` and `ref` differ most, e.g. "at [1, 2] expected 0.5312, got 0.7304"."""
+    got = np.asarray(got, dtype=np.float64)
+    ref = np.asarray(ref, dtype=np.float64)
+    if got.ndim == 0:
+        return f"expected {float(ref):.6g}, got {float(got):.6g}"
+    idx = np.unravel_index(int(np.argmax(np.abs(got - ref))), got.shape)
+    where = ", ".join(str(int(i)) for i in idx)
+    return f"the largest difference is at [{where}]: expected {ref[idx]:.6g}, got {got[idx]:.6g}"
+
+
+def first_match(got, variants):
+    """The hint of the first (hint, value) variant whose value matches `got`, else None."""
+    for hint, value in variants:
+        if close(got, value, VARIANT_RTOL):
+            return hint
+    return None
+
+
+def _join(names):
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def diagnose_components(got, ref, variants, groups=(), more=None):
+    """Compare several outputs at once; return None if all are right, else a message.
+
+    got, ref : dict name -> array (same keys, in a meaningful order)
+    variants : list of (hint, dict name -> array), known mistakes
+    groups : (prefix, label) pairs to shorten lists, e.g. ("dparams.", "dparams")
+    more : optional callable(got, ref) -> hint or None, tried when no variant matches
+
+    First a variant matching every output wins; then one matching the first wrong output
+    (a learner may make two mistakes); else a message listing what is right and what is not.
+    """
+    wrong = [k for k in ref if not close(got[k], ref[k])]
+    if not wrong:
+        return None
+    for hint, var in variants:
+        if all(close(got[k], var[k], VARIANT_RTOL) for k in ref):
+            return hint
+    first = wrong[0]
+    for hint, var in variants:
+        if not close(var[first], ref[first], VARIANT_RTOL) and close(got[first], var[first], VARIANT_RTOL):
+            return hint
+    hint = more(got, ref) if more is not None else None
+    if hint is not None:
+        return hint
+    right = [k for k in ref if k not in wrong]
+
+    def shorten(names):
+        for prefix, label in groups:
+            members = [k for k in ref if k.startswith(prefix)]
+            if members and all(m in names for m in members):
+                names = [label if k == members[0] else k for k in names if k not in members[1:]]
+        return names
+
+    verb = "is" if len(wrong) == 1 and shorten(wrong) == wrong else "are"
+    message = f"{_join(shorten(wrong))} {verb} wrong ({first}: {diff_text(got[first], ref[first])})"
+    return message + (f"; right: {_join(shorten(right))}" if right else "")
+
+
+def run_cases(cases, test):
+    """Run test(case) on every case; a failure names the case. Returns the pass message."""
+    for k, case in enumerate(cases, 1):
+        try:
+            test(case)
+        except Verdict as verdict:
+            if verdict.status == "fail":
+                verdict.message += f" (case {k} of {len(cases)}: {case.label})"
+            raise
+    return f"all {len(cases)} cases match the reference"
+
+
+class Case(dict):
+    """One test case: a dict of inputs with a `label` such as "N=4, D=3, H=5"."""
+
+    def __init__(self, label, **inputs):
+        super().__init__(**inputs)
+        self.label = label
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None

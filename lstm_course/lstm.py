@@ -22,9 +22,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .activations import sigmoid
 from .validation import (as_real_array, check_instance, check_ndim, check_positive_int, check_shape,
-                         finish_param_fields, to_numpy)
+                         finish_param_fields)
 
 __all__ = [
     "LSTMParams", "LSTMStepCache", "LSTMCache", "init_lstm_params",
@@ -62,8 +61,8 @@ class LSTMParams:
     b_o: np.ndarray
 
     def __post_init__(self):
-        W_xi = to_numpy(self.W_xi)
-        W_hh = to_numpy(self.W_hi)
+        W_xi = as_real_array("W_xi", self.W_xi)
+        W_hh = as_real_array("W_hi", self.W_hi)
         if W_xi.ndim != 2 or W_hh.ndim != 2:
             raise ValueError(f"expected W_xi of shape (D, H) and W_hi of shape (H, H), "
                              f"got {W_xi.shape} and {W_hh.shape}")
@@ -174,35 +173,92 @@ def init_lstm_params(D, H, rng, forget_bias=1.0, dtype=np.float64):
 
 # ---------------------------------------------------------------------------------------
 # The arithmetic of one step, on stacked (.., 4H) arrays in the order (i, f, o, g).
-# Public functions check their inputs, then call these.
+# Public functions check their inputs, then call these. They write into arrays the caller
+# owns (out= and in-place operators), so a sequence allocates nothing inside its loop over
+# t: at these sizes each NumPy call costs microseconds, and the calls, not the arithmetic,
+# are what a Python loop over time steps pays for.
 
-def _forward_step(a, c_prev, H):
-    """From pre-activations a (N, 4H) and c_{t-1} (N, H) to gates (N, 4H), c_t, tanh(c_t), h_t."""
-    gates = np.empty_like(a)
-    gates[:, :3 * H] = sigmoid(a[:, :3 * H])  # i, f, o
-    np.tanh(a[:, 3 * H:], out=gates[:, 3 * H:])  # g
-    i, f, o, g = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
-    c = f * c_prev + i * g
-    tanh_c = np.tanh(c)
-    h = o * tanh_c
-    return gates, c, tanh_c, h
+def _forward_weights(params):
+    """The stacked weights (D, 4H), (H, 4H), (4H,) with the i, f, o columns halved, for `_activate`.
 
-
-def _backward_step(dh, dc, gates, c_prev, tanh_c, H):
-    """Gradient on the pre-activations da (N, 4H) and on c_{t-1}, given dL/dh_t and dL/dc_t.
-
-    `dc` is the gradient that reaches c_t from step t+1 (through c_{t+1} = f_{t+1} c_t + ...);
-    c_t also feeds h_t = o_t tanh(c_t), so the two contributions add up.
+    Halving is exact in binary floating point, so x W/2 + h W/2 + b/2 is exactly z/2.
     """
+    H = params.H
+    W_x, W_h, b = params._stacked()  # new arrays: safe to change
+    for w in (W_x, W_h, b):
+        w[..., :3 * H] *= 0.5
+    return W_x, W_h, b
+
+
+def _activate(a, H):
+    """In place: a (.., 4H), holding z/2 for i, f, o and z for g, becomes the four gates.
+
+    sigmoid(z) = (1 + tanh(z / 2)) / 2, so one tanh call covers all four layers (the halving
+    is done once, on the weights: `_forward_weights`). It is the same function as
+    `activations.sigmoid` up to round-off, and as safe: tanh cannot overflow.
+    """
+    np.tanh(a, out=a)
+    ifo = a[..., :3 * H]  # a view: the three sigmoid layers
+    ifo += 1.0
+    ifo *= 0.5
+    return a
+
+
+def _forward_step(a, c_prev, c, tanh_c, h, H):
+    """One step in place: a (N, 4H) holds the pre-activations (made with `_forward_weights`)
+    and becomes the gates; c_t, tanh(c_t) and h_t are written into c, tanh_c, h (N, H)."""
+    gates = _activate(a, H)
     i, f, o, g = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
-    dc = dc + dh * o * (1.0 - tanh_c * tanh_c)  # total gradient on c_t
-    da = np.empty_like(gates)
-    da[:, :H] = dc * g * i * (1.0 - i)  # input gate, through sigmoid'
-    da[:, H:2 * H] = dc * c_prev * f * (1.0 - f)  # forget gate
-    da[:, 2 * H:3 * H] = dh * tanh_c * o * (1.0 - o)  # output gate
-    da[:, 3 * H:] = dc * i * (1.0 - g * g)  # candidate, through tanh'
-    dc_prev = dc * f  # the cell path: only a product with the forget gate
-    return da, dc_prev
+    np.multiply(f, c_prev, out=c)  # c_t = f * c_{t-1} + i * g
+    c += i * g
+    np.tanh(c, out=tanh_c)
+    np.multiply(o, tanh_c, out=h)  # h_t = o * tanh(c_t)
+
+
+def _local_grads(gates, c_prev, tanh_c, H):
+    """The parts of the backward pass that depend on the forward pass only (any leading shape).
+
+    Returns coef (.., 4H) and dc_dh (.., H) such that, with dh the whole gradient on h_t and
+    dc the whole gradient on c_t,
+
+        dc   = (gradient from step t+1) + dh * dc_dh,   dc_dh  = o (1 - tanh(c_t)^2)
+        da_i = dc * coef_i,                            coef_i = g * i (1 - i)    (sigmoid' = s (1 - s))
+        da_f = dc * coef_f,                            coef_f = c_{t-1} * f (1 - f)
+        da_o = dh * coef_o,                            coef_o = tanh(c_t) * o (1 - o)
+        da_g = dc * coef_g,                            coef_g = i (1 - g^2)      (tanh' = 1 - tanh^2)
+
+    A sequence gets them for all T steps at once, in a few large NumPy calls outside its loop;
+    they work in place, as a large temporary costs more (fresh memory) than its arithmetic.
+    """
+    i, o, g = gates[..., :H], gates[..., 2 * H:3 * H], gates[..., 3 * H:]
+    coef = 1.0 - gates
+    coef *= gates  # s (1 - s) for i, f, o; the g block is replaced below
+    coef[..., :H] *= g
+    coef[..., H:2 * H] *= c_prev
+    coef[..., 2 * H:3 * H] *= tanh_c
+    coef_g = coef[..., 3 * H:]  # a view: i (1 - g^2)
+    np.multiply(g, g, out=coef_g)
+    np.subtract(1.0, coef_g, out=coef_g)
+    coef_g *= i
+    dc_dh = tanh_c * tanh_c
+    np.subtract(1.0, dc_dh, out=dc_dh)
+    dc_dh *= o  # o (1 - tanh(c_t)^2)
+    return coef, dc_dh
+
+
+def _backward_step(dh, dc, da, dc_dh, f, H):
+    """One step back, in place.
+
+    On entry dh (N, H) is the whole gradient on h_t, dc (N, H) the gradient that reaches c_t
+    from step t+1, and da (N, 4H), dc_dh (N, H) come from `_local_grads`. On exit da holds the
+    gradient on the pre-activations and dc the gradient on c_{t-1}. dh and f are only read.
+    """
+    dc += dh * dc_dh  # c_t also feeds h_t = o tanh(c_t): the two contributions add up
+    da[:, :H] *= dc  # input gate
+    da[:, H:2 * H] *= dc  # forget gate
+    da[:, 2 * H:3 * H] *= dh  # output gate: reached through h_t only
+    da[:, 3 * H:] *= dc  # candidate
+    dc *= f  # the cell path: only a product with the forget gate
 
 
 # ---------------------------------------------------------------------------------------
@@ -253,11 +309,13 @@ def lstm_step_forward(x, h_prev, c_prev, params):
     h_prev = _check_state("h_prev", h_prev, N, H, dtype)
     c_prev = _check_state("c_prev", c_prev, N, H, dtype)
 
-    W_x, W_h, b = params._stacked()
-    a = x @ W_x + h_prev @ W_h + b  # (N, 4H)
-    gates, c, tanh_c, h = _forward_step(a, c_prev, H)
+    W_x, W_h, b = _forward_weights(params)
+    gates = x @ W_x + h_prev @ W_h + b  # (N, 4H) pre-activations, turned into gates in place
+    c, tanh_c, h = (np.empty((N, H), dtype=dtype) for _ in range(3))
+    _forward_step(gates, c_prev, c, tanh_c, h, H)
     i, f, o, g = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
-    cache = LSTMStepCache(x, h_prev, c_prev, i, f, g, o, c, tanh_c, params)
+    # copies: the caller may change x, h_prev, c_prev or c later; the backward must not see it
+    cache = LSTMStepCache(x.copy(), h_prev.copy(), c_prev.copy(), i, f, g, o, c.copy(), tanh_c, params)
     return h, c, cache
 
 
@@ -288,7 +346,9 @@ def lstm_step_backward(dh, dc, cache):
     dc = _check_state("dc", dc, N, H, dtype)
 
     gates = np.concatenate([cache.i, cache.f, cache.o, cache.g], axis=1)  # (N, 4H), (i, f, o, g)
-    da, dc_prev = _backward_step(dh, dc, gates, cache.c_prev, cache.tanh_c, H)
+    da, dc_dh = _local_grads(gates, cache.c_prev, cache.tanh_c, H)  # da (N, 4H) starts as coefficients
+    dc_prev = dc.copy()  # the caller's dc is never written to
+    _backward_step(dh, dc_prev, da, dc_dh, cache.f, H)
     W_x, W_h, _ = params._stacked()
     dx = da @ W_x.T  # (N, D)
     dh_prev = da @ W_h.T  # (N, H)
@@ -331,17 +391,21 @@ def lstm_forward(x, h0, c0, params):
     h_t = _check_state("h0", h0, N, H, dtype)
     c_t = _check_state("c0", c0, N, H, dtype)
 
-    W_x, W_h, b = params._stacked()
-    x_tm = np.ascontiguousarray(x.transpose(1, 0, 2))  # (T, N, D): one contiguous block per step
-    a_x = (x_tm.reshape(T * N, D) @ W_x + b).reshape(T, N, 4 * H)
+    W_x, W_h, b = _forward_weights(params)
+    x_tm = x.transpose(1, 0, 2).copy()  # (T, N, D): one contiguous block per step; a copy the caller cannot change
+    # x_t W_x + b for every step; step t adds h_{t-1} W_h and turns its block into gates in place.
+    gates = x_tm.reshape(T * N, D) @ W_x
+    gates += b  # in place: `x @ W + b` would hold two large arrays at once
+    gates = gates.reshape(T, N, 4 * H)
     h_prev = np.empty((T + 1, N, H), dtype=dtype)  # h_prev[t] = h_{t-1}; the last row is h_T
     c_prev = np.empty((T + 1, N, H), dtype=dtype)
-    gates = np.empty((T, N, 4 * H), dtype=dtype)
     tanh_c = np.empty((T, N, H), dtype=dtype)
     h_prev[0], c_prev[0] = h_t, c_t
+    a_h = np.empty((N, 4 * H), dtype=dtype)  # h_{t-1} W_h, reused at every step
     for t in range(T):
-        a = a_x[t] + h_prev[t] @ W_h  # (N, 4H)
-        gates[t], c_prev[t + 1], tanh_c[t], h_prev[t + 1] = _forward_step(a, c_prev[t], H)
+        np.matmul(h_prev[t], W_h, out=a_h)
+        gates[t] += a_h
+        _forward_step(gates[t], c_prev[t], c_prev[t + 1], tanh_c[t], h_prev[t + 1], H)
 
     h = h_prev[1:].transpose(1, 0, 2).copy()  # (N, T, H)
     c = c_prev[1:].transpose(1, 0, 2).copy()
@@ -378,13 +442,18 @@ def lstm_backward(dh, cache, dc_last=None):
     dc_t = _check_state("dc_last", dc_last, N, H, dtype)
 
     W_x, W_h, _ = params._stacked()
+    W_hT = np.ascontiguousarray(W_h.T)  # (4H, H)
     dh_tm = dh.transpose(1, 0, 2)  # (T, N, H) view
-    da = np.empty((T, N, 4 * H), dtype=dtype)
+    # Everything that depends on the forward pass only, for all steps at once: (T, N, 4H), (T, N, H).
+    da, dc_dh = _local_grads(cache.gates, cache.c_prev, cache.tanh_c, H)
+    f = cache.gates[:, :, H:2 * H]
+    dc_t = dc_t.copy()  # updated in place below; the caller's dc_last is never written to
+    dh_t = np.empty((N, H), dtype=dtype)  # whole gradient on h_t
     dh_next = np.zeros((N, H), dtype=dtype)  # gradient reaching h_t from step t+1
     for t in reversed(range(T)):
-        da[t], dc_t = _backward_step(dh_tm[t] + dh_next, dc_t, cache.gates[t], cache.c_prev[t],
-                                     cache.tanh_c[t], H)
-        dh_next = da[t] @ W_h.T  # (N, H)
+        np.add(dh_tm[t], dh_next, out=dh_t)
+        _backward_step(dh_t, dc_t, da[t], dc_dh[t], f[t], H)
+        np.matmul(da[t], W_hT, out=dh_next)  # (N, H)
 
     da_flat = da.reshape(T * N, 4 * H)
     dx = (da_flat @ W_x.T).reshape(T, N, D).transpose(1, 0, 2).copy()  # (N, T, D)
@@ -412,6 +481,8 @@ def params_from_torch(weight_ih, weight_hh, bias_ih, bias_hh):
     if weight_hh.ndim != 2:
         raise ValueError(f"expected weight_hh of shape (4H, H), got {weight_hh.shape}")
     H = weight_hh.shape[1]
+    if H == 0:
+        raise ValueError(f"expected weight_hh of shape (4H, H) with H >= 1, got {weight_hh.shape}")
     if weight_hh.shape[0] == 3 * H:
         raise ValueError(f"expected weight_hh of shape (4H, H) = ({4 * H}, {H}), got {weight_hh.shape}: "
                          "3H rows are a GRU's; an LSTM has four layers (i, f, g, o)")

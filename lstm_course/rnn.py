@@ -192,11 +192,16 @@ def rnn_forward(x, h0, params):
     h_t = _check_state("h0", h0, N, H, dtype)
 
     x_tm = x.transpose(1, 0, 2).copy()  # (T, N, D), a copy the caller cannot change
-    a_x = (x_tm.reshape(T * N, D) @ params.W_xh + params.b_h).reshape(T, N, H)
+    # x_t W_xh + b_h for all steps in one product; `+=` so that no second large array is made.
+    a_x = x_tm.reshape(T * N, D) @ params.W_xh
+    a_x += params.b_h
+    a_x = a_x.reshape(T, N, H)
     hs = np.empty((T + 1, N, H), dtype=dtype)  # hs[t] = h_{t-1}; hs[T] = h_T
     hs[0] = h_t
-    for t in range(T):
-        hs[t + 1] = np.tanh(a_x[t] + hs[t] @ params.W_hh)
+    for t in range(T):  # straight into hs[t + 1]: no temporary arrays inside the loop
+        np.matmul(hs[t], params.W_hh, out=hs[t + 1])
+        hs[t + 1] += a_x[t]
+        np.tanh(hs[t + 1], out=hs[t + 1])
     h = hs[1:].transpose(1, 0, 2).copy()
     return h, RNNCache(x_tm, hs[:T], hs[1:], params)
 
@@ -224,11 +229,16 @@ def rnn_backward(dh, cache):
     dh = check_shape("dh", check_ndim("dh", as_real_array("dh", dh, params.dtype), 3, "(N, T, H)"),
                      (N, T, H), "(N, T, H)")
     dh_tm = dh.transpose(1, 0, 2)
-    da = np.empty((T, N, H), dtype=params.dtype)
-    dh_next = np.zeros((N, H), dtype=params.dtype)
+    # tanh' = 1 - h_t^2 does not depend on the incoming gradient: all steps at once, into da.
+    da = cache.h * cache.h  # (T, N, H)
+    np.subtract(1.0, da, out=da)
+    W_hhT = np.ascontiguousarray(params.W_hh.T)  # (H, H)
+    dh_t = np.empty((N, H), dtype=params.dtype)  # whole gradient on h_t
+    dh_next = np.zeros((N, H), dtype=params.dtype)  # gradient reaching h_t from step t+1
     for t in reversed(range(T)):
-        da[t] = (dh_tm[t] + dh_next) * (1.0 - cache.h[t] * cache.h[t])
-        dh_next = da[t] @ params.W_hh.T
+        np.add(dh_tm[t], dh_next, out=dh_t)
+        da[t] *= dh_t  # through tanh'
+        np.matmul(da[t], W_hhT, out=dh_next)
     da_flat = da.reshape(T * N, H)
     dx = (da_flat @ params.W_xh.T).reshape(T, N, D).transpose(1, 0, 2).copy()
     dparams = RNNParams(cache.x.reshape(T * N, D).T @ da_flat,

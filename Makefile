@@ -27,7 +27,7 @@ install: $(STAMP)
 
 ## make lab: open the course in JupyterLab, on the first lesson.
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab $(FIRST_LESSON)
+	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(FIRST_LESSON)
 
 ## make test: unit tests, then every lesson under strict nbval.
 test: $(STAMP)

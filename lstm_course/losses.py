@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["mse", "softmax", "softmax_cross_entropy", "accuracy"]
+__all__ = ["mse", "softmax", "softmax_cross_entropy", "accuracy", "LOSSES", "check_loss_name", "evaluate"]
 
 
 def _float_array(x: Any, name: str) -> np.ndarray:
@@ -165,3 +165,26 @@ def accuracy(logits: np.ndarray, targets: np.ndarray) -> float:
     if targets.size == 0:
         raise ValueError(f"expected at least one position in logits, got shape {logits.shape}")
     return float(np.mean(np.argmax(logits, axis=-1) == targets))
+
+
+LOSSES = ("cross_entropy", "mse")
+
+
+def check_loss_name(loss: str) -> str:
+    """Return `loss` if it names one of LOSSES, else raise ValueError listing them."""
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    return loss
+
+
+def evaluate(out: np.ndarray, targets: np.ndarray, loss: str) -> tuple[float, np.ndarray, float | None]:
+    """A named loss of a model's output: (value, gradient on `out`, accuracy or None).
+
+    "cross_entropy": integer class targets, accuracy reported; "mse": real targets shaped like
+    `out`, accuracy None (a regression has none).
+    """
+    if check_loss_name(loss) == "cross_entropy":
+        value, dout = softmax_cross_entropy(out, targets)
+        return value, dout, accuracy(out, targets)
+    value, dout = mse(out, targets)
+    return value, dout, None

@@ -153,17 +153,11 @@ def make_loss_fn(loss="cross_entropy", readout="last"):
         "all") and reports accuracy; "mse" takes real targets shaped like the output and
         reports accuracy as None.
     """
-    if loss not in ("cross_entropy", "mse"):
-        raise ValueError(f"loss must be 'cross_entropy' or 'mse', got {loss!r}")
+    losses.check_loss_name(loss)
 
     def loss_fn(params, x, y):
         out, cache = model_forward(params, x, readout)
-        if loss == "cross_entropy":
-            value, dout = losses.softmax_cross_entropy(out, y)
-            acc = losses.accuracy(out, y)
-        else:
-            value, dout = losses.mse(out, y)
-            acc = None
+        value, dout, acc = losses.evaluate(out, y, loss)
         return value, model_backward(dout, cache), acc
 
     return loss_fn

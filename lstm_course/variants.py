@@ -216,8 +216,7 @@ def make_variant_loss_fn(variant, loss="cross_entropy"):
         "mse": real targets of shape (N, K), accuracy None.
     """
     variant_flags(variant)
-    if loss not in ("cross_entropy", "mse"):
-        raise ValueError(f"loss must be 'cross_entropy' or 'mse', got {loss!r}")
+    losses.check_loss_name(loss)
 
     def loss_fn(params, x, y):
         check_instance("params", params, SequenceModelParams, " (build one with init_sequence_model)")
@@ -226,12 +225,7 @@ def make_variant_loss_fn(variant, loss="cross_entropy"):
         h, _, cache = variant_forward(x, None, None, params.cell, variant)
         h_last = h[:, -1]  # (N, H)
         out = h_last @ params.W_out + params.b_out  # (N, K)
-        if loss == "cross_entropy":
-            value, dout = losses.softmax_cross_entropy(out, y)
-            acc = losses.accuracy(out, y)
-        else:
-            value, dout = losses.mse(out, y)
-            acc = None
+        value, dout, acc = losses.evaluate(out, y, loss)
         dh = np.zeros_like(h)
         dh[:, -1] = dout @ params.W_out.T
         dcell = variant_backward(dh, cache)[3]

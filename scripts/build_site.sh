@@ -21,21 +21,8 @@ SRC="$BUILD_DIR/site_src"        # the assembled Sphinx source folder
 OUT="$BUILD_DIR/site"
 DOCTREES="$BUILD_DIR/.site_doctrees"
 
-# --- local JavaScript: npm ci from package-lock.json, only when something is missing ----------
-ensure_node_modules() {
-    local need=(mathjax/es5/tex-mml-chtml.js mathjax2/MathJax.js reveal.js/dist/reveal.js
-                requirejs/require.js jquery/dist/jquery.min.js)
-    local f missing=0
-    for f in "${need[@]}"; do [[ -f "$ROOT/node_modules/$f" ]] || missing=1; done
-    if [[ -f "$ROOT/node_modules/.package-lock.json" && "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]]; then
-        missing=1
-    fi
-    if (( missing )); then
-        command -v npm >/dev/null || { echo "build: npm is needed once to fetch MathJax/reveal.js (apt-get install npm)" >&2; exit 1; }
-        echo "build: installing the pinned JavaScript packages (npm ci) into node_modules/"
-        (cd "$ROOT" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
-    fi
-}
+# --- local JavaScript, only when missing (scripts/node_assets.sh) ---
+source "$ROOT/scripts/node_assets.sh"
 ensure_node_modules
 
 shopt -s nullglob

@@ -28,21 +28,8 @@ STAGE="$BUILD_DIR/.slides_src"   # copies of the lessons, with fallback slide me
 OUT="$BUILD_DIR/slides"
 NM="$ROOT/node_modules"
 
-# --- local JavaScript: npm ci from package-lock.json, only when something is missing ----------
-ensure_node_modules() {
-    local need=(mathjax/es5/tex-mml-chtml.js mathjax2/MathJax.js reveal.js/dist/reveal.js
-                requirejs/require.js jquery/dist/jquery.min.js)
-    local f missing=0
-    for f in "${need[@]}"; do [[ -f "$NM/$f" ]] || missing=1; done
-    if [[ -f "$NM/.package-lock.json" && "$ROOT/package-lock.json" -nt "$NM/.package-lock.json" ]]; then
-        missing=1
-    fi
-    if (( missing )); then
-        command -v npm >/dev/null || { echo "build: npm is needed once to fetch MathJax/reveal.js (apt-get install npm)" >&2; exit 1; }
-        echo "build: installing the pinned JavaScript packages (npm ci) into node_modules/"
-        (cd "$ROOT" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
-    fi
-}
+# --- local JavaScript, only when missing (scripts/node_assets.sh) ---
+source "$ROOT/scripts/node_assets.sh"
 ensure_node_modules
 
 shopt -s nullglob

@@ -76,8 +76,8 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Singular or plural?
 #
-# The notes' example: having just seen a subject, the language model might show information that
-# matters for a verb, such as whether the subject is singular or plural, so that the verb can
+# The notes' example: right after a subject, a language model may want to expose what the next
+# verb will need, the subject's number (one or many), so that the verb can
 # agree ("the cat *sleeps*", "the cats *sleep*").
 #
 # We build a cell of $H = 2$ units by hand:

@@ -23,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .validation import (as_real_array, check_instance, check_ndim, check_positive_int, check_shape,
-                         finish_param_fields)
+                         check_sequence, finish_param_fields)
 
 __all__ = [
     "LSTMParams", "LSTMStepCache", "LSTMCache", "init_lstm_params",
@@ -383,11 +383,7 @@ def lstm_forward(x, h0, c0, params):
     """
     params = _check_params(params)
     D, H, dtype = params.D, params.H, params.dtype
-    x = check_ndim("x", as_real_array("x", x, dtype), 3, "(N, T, D)")
-    N, T, _ = x.shape
-    if N == 0 or T == 0:
-        raise ValueError(f"expected x of shape (N, T, D) with N >= 1 and T >= 1, got {x.shape}")
-    check_shape("x", x, (N, T, D), "(N, T, D)")
+    x, N, T = check_sequence(x, D, dtype)
     h_t = _check_state("h0", h0, N, H, dtype)
     c_t = _check_state("c0", c0, N, H, dtype)
 

@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .validation import (as_real_array, check_instance, check_ndim, check_positive_int, check_shape,
-                         finish_param_fields)
+                         check_sequence, finish_param_fields)
 
 __all__ = [
     "RNNParams", "RNNStepCache", "RNNCache", "init_rnn_params",
@@ -184,11 +184,7 @@ def rnn_forward(x, h0, params):
     """
     params = _check_params(params)
     D, H, dtype = params.D, params.H, params.dtype
-    x = check_ndim("x", as_real_array("x", x, dtype), 3, "(N, T, D)")
-    N, T, _ = x.shape
-    if N == 0 or T == 0:
-        raise ValueError(f"expected x of shape (N, T, D) with N >= 1 and T >= 1, got {x.shape}")
-    check_shape("x", x, (N, T, D), "(N, T, D)")
+    x, N, T = check_sequence(x, D, dtype)
     h_t = _check_state("h0", h0, N, H, dtype)
 
     x_tm = x.transpose(1, 0, 2).copy()  # (T, N, D), a copy the caller cannot change

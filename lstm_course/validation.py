@@ -72,6 +72,16 @@ def check_instance(name, value, cls, hint=""):
     return value
 
 
+def check_sequence(x, D, dtype):
+    """`x` as a real array of shape (N, T, D) with N, T >= 1, in `dtype`; returns (x, N, T)."""
+    x = check_ndim("x", as_real_array("x", x, dtype), 3, "(N, T, D)")
+    N, T, _ = x.shape
+    if N == 0 or T == 0:
+        raise ValueError(f"expected x of shape (N, T, D) with N >= 1 and T >= 1, got {x.shape}")
+    check_shape("x", x, (N, T, D), "(N, T, D)")
+    return x, N, T
+
+
 def finish_param_fields(params, shapes):
     """Convert and check the array fields of a frozen parameter dataclass in place.
 

@@ -30,7 +30,7 @@ import numpy as np
 from . import losses
 from .lstm import LSTMParams, _check_params, _check_state
 from .model import SequenceModelParams
-from .validation import as_real_array, check_instance, check_ndim, check_shape
+from .validation import as_real_array, check_instance, check_ndim, check_sequence, check_shape
 
 __all__ = ["VARIANTS", "VariantFlags", "VariantCache", "variant_flags", "variant_forward",
            "variant_backward", "make_variant_loss_fn"]
@@ -132,11 +132,7 @@ def variant_forward(x, h0, c0, params, variant="full"):
     flags = variant_flags(variant)
     params = _check_params(params)
     D, H, dtype = params.D, params.H, params.dtype
-    x = check_ndim("x", as_real_array("x", x, dtype), 3, "(N, T, D)")
-    N, T, _ = x.shape
-    if N == 0 or T == 0:
-        raise ValueError(f"expected x of shape (N, T, D) with N >= 1 and T >= 1, got {x.shape}")
-    check_shape("x", x, (N, T, D), "(N, T, D)")
+    x, N, T = check_sequence(x, D, dtype)
     h_t = _check_state("h0", h0, N, H, dtype)
     c_t = _check_state("c0", c0, N, H, dtype)
 

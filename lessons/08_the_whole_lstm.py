@@ -33,14 +33,13 @@ import matplotlib.pyplot as plt
 %config InlineBackend.figure_format = "png"
 plt.rcParams["figure.dpi"] = 72  # small stored figures
 
-from pathlib import Path
-
 from lstm_course.activations import sigmoid
 from lstm_course.checks import check_lstm_step_forward
 from lstm_course.diagrams import draw_lstm_cell
 from lstm_course.lstm import (GATES, init_lstm_params, lstm_forward, lstm_step_forward,
                               params_from_torch)
 from lstm_course.rnn import init_rnn_params
+from lstm_course.reference import load_torch_reference
 
 np.set_printoptions(precision=3, suppress=True)
 
@@ -280,22 +279,10 @@ assert abs(c_demo[0, -1, u] - balance) < 0.1 * abs(balance), "the cell sits near
 # - PyTorch adds *two* biases, `bias_ih` and `bias_hh`; only their sum matters, and we keep the sum.
 
 # %%
-def find_reference(name="lstm_reference.npz"):
-    """tests/reference/<name>, searched for from the working directory upwards."""
-    here = Path.cwd().resolve()
-    for folder in (here, *here.parents):
-        path = folder / "tests" / "reference" / name
-        if path.exists():
-            return path
-    raise FileNotFoundError(f"tests/reference/{name} not found above {here}")
-
-
-ref = np.load(find_reference())
-print("made with torch", str(ref["torch_version"]))
+ref = load_torch_reference("lstm_reference.npz")  # tests/reference/, made with torch
+print("made with torch", ref.torch_version)
 worst = 0.0
-for case in ref["cases"]:
-    a = {key: ref[f"{case}__{key}"] for key in ("weight_ih", "weight_hh", "bias_ih", "bias_hh",
-                                               "x", "h0", "c0", "h", "h_n", "c_n")}
+for a in ref.cases.values():  # a: the arrays of one case, by name
     torch_params = params_from_torch(a["weight_ih"], a["weight_hh"], a["bias_ih"], a["bias_hh"])
     h_ours, c_ours, _ = lstm_forward(a["x"], a["h0"], a["c0"], torch_params)
     diffs = [np.abs(h_ours - a["h"]).max(),  # every hidden state

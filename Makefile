@@ -15,7 +15,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: install lab test test-fast nbval exercises notebooks time bench reference site slides clean
+.PHONY: install lab test test-fast nbval exercises notebooks time bench reference site slides results clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,10 @@ bench: $(STAMP)
 reference: $(STAMP)
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) scripts/make_torch_reference.py
+
+## make results: re-run the experiments that take minutes into results/ (resumable; ONLY=name for one).
+results: $(STAMP)
+	$(PY) -m lstm_course.results $(ONLY)
 
 site: $(STAMP)
 	bash scripts/build_site.sh

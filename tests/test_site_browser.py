@@ -23,7 +23,6 @@ import sys
 import threading
 import time
 from pathlib import Path
-import warnings
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -203,10 +202,7 @@ class Visit:
         )
 
     def broken_links(self, *, anchors: bool) -> list[str]:
-        """Links inside the build that lead nowhere: a missing file, or (anchors=True) a missing #id.
-
-        A link to a lesson that is not written yet (NN_topic.ipynb absent) only warns.
-        """
+        """Links inside the build that lead nowhere: a missing file, or (anchors=True) a missing #id."""
         links = self.page.evaluate(
             "Array.from(document.querySelectorAll('a[href]')).map(a => [a.getAttribute('href'), a.href])"
         )
@@ -220,10 +216,7 @@ class Visit:
                     broken.append(href)
             elif not (BUILD / unquote(parts.path).lstrip("/")).exists():
                 broken.append(href)
-        pending = [h for h in broken if (m := re.search(r"(\d\d_[\w-]+?)(?:\.slides)?\.(?:ipynb|html)", h)) and m.group(1) not in LESSONS]
-        if pending:
-            warnings.warn(f"{self.url}: links to lessons not written yet: {sorted(set(pending))}", stacklevel=2)
-        return [h for h in broken if h not in pending]
+        return broken
 
     def raw_tex(self) -> list[str]:
         """TeX delimiters left in the visible prose (code, outputs and scripts are not prose)."""

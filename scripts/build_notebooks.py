@@ -2,7 +2,7 @@
 
 The source of each lesson is the jupytext "percent" script lessons/NN_topic.py; the executed
 notebook notebooks/NN_topic.ipynb (with outputs, checked by strict nbval) is generated from it.
-tests/test_lessons_in_sync.py fails when the two drift apart.
+tests/test_lessons.py fails when the two drift apart.
 
     python scripts/build_notebooks.py              # every lesson
     python scripts/build_notebooks.py 03 05        # only lessons whose name starts with these
@@ -20,10 +20,10 @@ import jupytext
 import nbformat
 from nbclient import NotebookClient
 
+from lstm_course.blas import use_one_blas_thread
+
 ROOT = Path(__file__).resolve().parents[1]
-# Small matrices: one BLAS thread per kernel is fastest (see the Makefile); kernels inherit this.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+use_one_blas_thread()  # the kernels inherit it (lstm_course.blas says why)
 LESSONS = ROOT / "lessons"
 NOTEBOOKS = ROOT / "notebooks"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}

@@ -439,3 +439,10 @@ def test_gradient_check_rejects_bptt_without_the_recurrent_gradient():
     assert_gradients_ok(compare_gradients(bptt(carry=True), numerical))
     errors = compare_gradients(bptt(carry=False), numerical)
     assert max(errors.values()) > BROKEN, errors
+
+
+def test_time_major_x_is_named_as_such():
+    """A (T, N, D) x read as (N, T, D): the error says so, instead of only blaming h0."""
+    P = rnn_problem(5, N=2, T=3, D=4, H=5)
+    with pytest.raises(ValueError, match=r"x looks time-major \(T, N, D\); expected batch-major \(N, T, D\)"):
+        rnn_forward(P.x.transpose(1, 0, 2), P.h0, P.params)

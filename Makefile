@@ -81,7 +81,7 @@ lock:
 	test -x $(LOCK_VENV)/bin/python || $(PYTHON) -m venv $(LOCK_VENV)
 	$(LOCK_VENV)/bin/python -m pip install --quiet uv==$(UV_VERSION)
 	$(LOCK_VENV)/bin/uv pip compile pyproject.toml --extra course --extra site --universal \
-	    --python-version 3.10 --generate-hashes --quiet --output-file $(LOCK)
+	    --python-version 3.11 --fork-strategy fewest --generate-hashes --quiet --output-file $(LOCK)
 	$(LOCK_VENV)/bin/python scripts/lockfile.py environment
 
 ## make exercises: regenerate the learner notebooks from the lessons.

@@ -13,8 +13,8 @@ import numpy as np
 
 from ..activations import sigmoid
 from ..lstm import LSTMParams, lstm_step_backward, lstm_step_forward
-from .core import (VARIANT_RTOL, call, checker, close, diagnose_components, diff_text, expect_array,
-                   fail, first_match, get_field, run_cases, unpack)
+from .core import (VARIANT_RTOL, call, case_rng, checker, close, diagnose_components, diff_text,
+                   expect_array, fail, first_match, get_field, precision_hint, run_cases, unpack)
 from .gates import LAYERS, lstm_cases, pre_activation
 
 __all__ = ["check_lstm_step_forward", "check_lstm_step_backward"]
@@ -86,8 +86,12 @@ FORWARD_VARIANTS = _forward_variants()
 
 
 @checker
-def check_lstm_step_forward(fn):
-    """Check fn(x, h_prev, c_prev, params) -> (h, c, cache); h and c of shape (N, H) are compared."""
+def check_lstm_step_forward(fn, seed=None):
+    """Check fn(x, h_prev, c_prev, params) -> (h, c, cache); h and c of shape (N, H) are compared.
+
+    seed : int or None, default None
+        None runs the check's fixed cases (the same at every run); an int draws fresh cases.
+    """
 
     def test(case):
         x, h_prev, c_prev, p = case.x, case.h_prev, case.c_prev, case.params
@@ -102,7 +106,13 @@ def check_lstm_step_forward(fn):
             return
         if close(h, ref_c) and close(c, ref_h):
             fail("outputs swapped: you returned (c, h, cache); the order is (h, c, cache)")
+        for what, got, ref in (("c", c, ref_c), ("h", h, ref_h)):
+            hint = precision_hint(what, got, ref)
+            if hint:
+                fail(hint)
         variants = [(hint, _step(x, h_prev, c_prev, p, **kw)) for hint, kw in FORWARD_VARIANTS]
+        variants = [(hint, v) for hint, v in variants
+                    if not (close(v[0], ref_h, VARIANT_RTOL) and close(v[1], ref_c, VARIANT_RTOL))]
         hint = first_match((h, c), variants)
         if hint is None and not c_ok:  # a mistake in c, maybe another in h
             hint = first_match(c, [(hint, vc) for hint, (_, vc) in variants
@@ -113,7 +123,7 @@ def check_lstm_step_forward(fn):
             hint = f"c is right but h is not: {diff_text(h, ref_h)}. h = o * tanh(c)"
         fail(hint)
 
-    return run_cases(lstm_cases(801), test)
+    return run_cases(lstm_cases(801, seed), test)
 
 
 # ---------------------------------------------------------------------------------------
@@ -207,11 +217,15 @@ def _gate_swap_hint(got, ref):
 
 
 @checker
-def check_lstm_step_backward(fn):
+def check_lstm_step_backward(fn, seed=None):
     """Check fn(dh, dc, cache) -> (dx, dh_prev, dc_prev, dparams), with `cache` from
-    `lstm_course.lstm.lstm_step_forward` and dc the gradient on c_t from step t+1."""
-    cases = lstm_cases(901)
-    rng = np.random.default_rng(902)
+    `lstm_course.lstm.lstm_step_forward` and dc the gradient on c_t from step t+1.
+
+    seed : int or None, default None
+        None runs the check's fixed cases (the same at every run); an int draws fresh cases.
+    """
+    cases = lstm_cases(901, seed)
+    rng = case_rng(902, seed)
     for case in cases:
         N, H = case.h_prev.shape
         case["dh"], case["dc"] = rng.normal(size=(N, H)), rng.normal(size=(N, H))

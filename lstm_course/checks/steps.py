@@ -129,20 +129,32 @@ def check_lstm_step_forward(fn, seed=None):
 # ---------------------------------------------------------------------------------------
 # Backward
 
-def _step_backward(dh, dc, cache, dc_mode="add", dc_prev_f=True, tanh_grad="ok", gate_sig=True,
-                   cand_tanh=True, df_with="c_prev", do_with="tanh_c", scale=1.0, bias_scale=1.0,
-                   dh_prev_T=True, dW_h_T=False, sign=1.0, weights_as_grads=False):
-    """Every output of one step's backward pass, with a chosen mistake, as a dict."""
-    x, h_prev, c_prev, p = cache.x, cache.h_prev, cache.c_prev, cache.params
+def _step_backward(dh, dc, cache, dc_mode="add", dc_prev_f=True, tanh_grad="ok", gate_deriv="ok",
+                   cand_deriv="ok", df_with="c_prev", do_with="tanh_c", scale=1.0, bias_scale=1.0,
+                   dh_prev_T=True, dW_h_T=False, sign=1.0, weights_as_grads=False, h_prev=None):
+    """Every output of one step's backward pass, with a chosen mistake, as a dict.
+
+    A mistake model, written out on purpose (the reference is `lstm.lstm_step_backward`).
+    `h_prev` replaces cache.h_prev in dW_h? (an off-by-one in time).
+    """
+    x, c_prev, p = cache.x, cache.c_prev, cache.params
+    h_prev = cache.h_prev if h_prev is None else h_prev
     i, f, g, o, c, tanh_c = cache.i, cache.f, cache.g, cache.o, cache.c, cache.tanh_c
     N = x.shape[0]
     dtanh = {"ok": 1 - tanh_c ** 2, "c": 1 - c ** 2, "no_square": 1 - tanh_c, "none": 1.0}[tanh_grad]
     through_h = dh * o * dtanh
     dct = {"add": dc + through_h, "ignore_dc": through_h, "overwrite": dc}[dc_mode]
-    sig = (lambda s: s * (1 - s)) if gate_sig else (lambda s: 1.0)
-    da = {"i": dct * g * sig(i), "f": dct * (c_prev if df_with == "c_prev" else c) * sig(f),
-          "g": dct * i * ((1 - g ** 2) if cand_tanh else 1.0),
-          "o": dh * (tanh_c if do_with == "tanh_c" else c) * sig(o)}
+
+    def pre(k):  # the pre-activation, for "derivative taken at the wrong variable"
+        return pre_activation(x, cache.h_prev, p, k)
+
+    def sig(k, s):
+        return {"ok": s * (1 - s), "none": 1.0, "pre": pre(k) * (1 - pre(k)), "one_plus": s * (1 + s)}[gate_deriv]
+
+    dg_da = {"ok": 1 - g ** 2, "none": 1.0, "one_minus": 1 - g, "pre": 1 - pre("g") ** 2}[cand_deriv]
+    da = {"i": dct * g * sig("i", i), "f": dct * (c_prev if df_with == "c_prev" else c) * sig("f", f),
+          "g": dct * i * dg_da,
+          "o": dh * (tanh_c if do_with == "tanh_c" else c) * sig("o", o)}
     out = {"dc_prev": dct * f if dc_prev_f else dct,
            "dh_prev": sum(da[k] @ (getattr(p, f"W_h{k}").T if dh_prev_T else getattr(p, f"W_h{k}"))
                           for k in "ifgo"),
@@ -170,9 +182,15 @@ BACKWARD_VARIANTS = [
     ("the gradient through h = o * tanh(c) is missing tanh's derivative: dh * o * (1 - tanh(c)**2)",
      {"tanh_grad": "none"}),
     ("the gates' gradients are missing the sigmoid's derivative: d(pre-activation) = d(gate) * gate "
-     "* (1 - gate)", {"gate_sig": False}),
+     "* (1 - gate)", {"gate_deriv": "none"}),
+    ("the sigmoid's derivative is taken at the pre-activation a: it is s * (1 - s) with the gate's "
+     "value s = sigmoid(a) (cache.i, cache.f, cache.o), not a * (1 - a)", {"gate_deriv": "pre"}),
+    ("the sigmoid's derivative is s * (1 - s), not s * (1 + s)", {"gate_deriv": "one_plus"}),
     ("the candidate's gradient is missing tanh's derivative: d(pre-activation) = dg * (1 - g**2)",
-     {"cand_tanh": False}),
+     {"cand_deriv": "none"}),
+    ("tanh's derivative is 1 - g**2: the square is missing (1 - g is not it)", {"cand_deriv": "one_minus"}),
+    ("the candidate's tanh derivative is taken at the pre-activation: it is 1 - g**2 with g = "
+     "tanh(a) (cache.g), not 1 - a**2", {"cand_deriv": "pre"}),
     ("the forget gate's gradient is (gradient on c) * c_prev, not * c", {"df_with": "c"}),
     ("the output gate's gradient is dh * tanh(c), not dh * c", {"do_with": "c"}),
     ("gradients averaged instead of summed over the batch: dparams must be sums over the N examples "

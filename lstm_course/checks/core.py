@@ -267,7 +267,7 @@ def _raised_message(fn, exc, shape_hint):
         if getattr(exc, "name", None) in ("sigmoid", "tanh"):
             message += f" (from lstm_course.activations import {exc.name})"
     elif isinstance(exc, (ValueError, TypeError)) and re.search(
-            r"matmul|shapes|broadcast|operands|dimension|size", text):
+            r"matmul|shape|broadcast|operands|dimension|size", text):
         message += f": check the shapes{': ' + shape_hint if shape_hint else ''}"
     elif isinstance(exc, RecursionError):
         message += ": does your function call itself?"

@@ -742,7 +742,7 @@ def ts_mistake(mistake):
         if mistake == "loss_after":
             loss = _loss_and_grads(new, x, y)[0]
         return new, loss, norm
-    step.__name__ = f"train_step_{mistake}"
+    step.__name__ = step.__qualname__ = f"train_step_{mistake}"
     return step
 
 
@@ -791,3 +791,93 @@ def test_corpus_sizes(wrong, right):
 
 
 _ = (LSTMStepCache,)
+
+
+# =======================================================================================
+# more slips, added after the corpora above: the checks name these too
+
+def bwd_accumulating(dh, caches, dc_last=None):
+    N, T, H = dh.shape
+    dx = np.zeros((N, T, caches[0].x.shape[1]))
+    dh_next, dc_next, total = np.zeros((N, H)), (np.zeros((N, H)) if dc_last is None else dc_last), None
+    for t in reversed(range(T)):
+        dx[:, t], dh_prev, dc_next, grads = lstm_step_backward(dh[:, t] + dh_next, dc_next, caches[t])
+        dh_next = dh_next + dh_prev  # should be replaced, not accumulated
+        total = grads if total is None else tree_map(np.add, total, grads)
+    return dx, dh_next, dc_next, total
+
+
+def bwd_time_mean(dh, caches, dc_last=None):
+    dx, dh0, dc0, total = bwd_package_steps(dh, caches, dc_last)
+    return dx, dh0, dc0, tree_map(lambda g: g / dh.shape[1], total)
+
+
+def bwd_shifted_dh(dh, caches, dc_last=None):
+    N, T, H = dh.shape
+    shifted = np.concatenate([np.zeros((N, 1, H)), dh[:, :-1]], axis=1)  # dh[:, t - 1] at step t
+    return bwd_package_steps(shifted, caches, dc_last)
+
+
+def fwd_with_h0(x, h0, c0, p):
+    h, c, _ = lstm_forward(x, h0, c0, p)
+    return np.concatenate([h0[:, None], h], axis=1), np.concatenate([c0[:, None], c], axis=1), None
+
+
+def rnn_accumulating(dh, cache):
+    T, N, D = cache.x.shape
+    p = cache.params
+    dx, dh_next = np.zeros((N, T, D)), np.zeros((N, p.H))
+    g = {"W_xh": 0.0, "W_hh": 0.0, "b_h": 0.0}
+    for t in reversed(range(T)):
+        da = (dh[:, t] + dh_next) * (1 - cache.h[t] ** 2)
+        dx[:, t] = da @ p.W_xh.T
+        g["W_xh"] = g["W_xh"] + cache.x[t].T @ da
+        g["W_hh"] = g["W_hh"] + cache.h_prev[t].T @ da
+        g["b_h"] = g["b_h"] + da.sum(0)
+        dh_next += da @ p.W_hh.T  # accumulated
+    return dx, dh_next, g
+
+
+def ts_value_clip(params, x, y, lr, max_norm):
+    loss, grads = _loss_and_grads(params, x, y)
+    return (tree_map(lambda p, g: p - lr * np.clip(g, -max_norm, max_norm), params, grads), loss,
+            tree_global_norm(grads))
+
+
+def ts_dlogits_not_averaged(params, x, y, lr, max_norm):
+    logits, cache = model_forward(params, x)
+    loss, d = softmax_cross_entropy(logits, y)
+    grads = model_backward(d * x.shape[0], cache)
+    clipped, norm = clip_grad_norm(grads, max_norm)
+    return tree_map(lambda p, g: p - lr * g, params, clipped), loss, norm
+
+
+MORE_WRONG = [
+    (C.check_lstm_backward, (fwd_caches, bwd_accumulating), "dh_next keeps growing"),
+    (C.check_lstm_backward, (fwd_caches, bwd_time_mean), "averaged over time"),
+    (C.check_lstm_backward, (fwd_caches, bwd_shifted_dh), "not dh[:, t - 1]"),
+    (C.check_lstm_forward, (fwd_with_h0,), "includes the initial state"),
+    (C.check_rnn_backward, (rnn_accumulating,), "dh_next keeps growing"),
+    (C.check_train_step, (ts_value_clip,), "value clipping"),
+    (C.check_train_step, (ts_dlogits_not_averaged,), "dlogits = (softmax - onehot) / N"),
+]
+
+
+@pytest.mark.parametrize("check, fns, hint", MORE_WRONG, ids=[f[-1].__name__ for _, f, _ in MORE_WRONG])
+def test_more_slips_get_their_hints(check, fns, hint):
+    result = check(*fns)
+    assert not result.passed and hint in result.message, result.message
+
+
+FRESH = ([(C.check_lstm_forward, (f,), h) for f, h in FORWARD_WRONG[:9]]
+         + [(C.check_lstm_backward, (f, b), h) for f, b, h in BACKWARD_WRONG[:11]]
+         + [(C.check_gradient_check, (f,), h) for f, h in GRADCHECK_WRONG]
+         + [(C.check_train_step, (f,), h) for f, h in TRAIN_WRONG[:9]])
+
+
+@pytest.mark.parametrize("seed", [3, 99])
+@pytest.mark.parametrize("check, fns, hint", FRESH,
+                         ids=[f"{c.__name__}-{fns[-1].__name__}" for c, fns, _ in FRESH])
+def test_wrong_programs_get_their_hints_on_fresh_cases(check, fns, hint, seed):
+    result = check(*fns, seed=seed)
+    assert not result.passed and hint in result.message, result.message

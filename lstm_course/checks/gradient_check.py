@@ -51,71 +51,79 @@ class RecordingFunction:
 
 
 # ---------------------------------------------------------------------------------------
-# The functions and their gradients
+# The functions and their gradients: small classes, so that they can be pickled (a grader may
+# run the learner's function in another process)
+
+class _Smooth:
+    """sum(sin(x) x^2 w) + (sum(x w))^2 / 2, times `scale`."""
+
+    def __init__(self, rng, shape, scale=1.0):
+        self.w, self.scale = rng.normal(size=shape), scale
+
+    def __call__(self, x):
+        return self.scale * (np.sum(np.sin(x) * x ** 2 * self.w) + 0.5 * np.sum(x * self.w) ** 2)
+
+    def grad(self, x):
+        return self.scale * ((np.cos(x) * x ** 2 + 2 * x * np.sin(x)) * self.w + np.sum(x * self.w) * self.w)
+
+
+class _ExactZeros:
+    """Reads only the first column of x: the gradient of every other entry is exactly 0."""
+
+    def __init__(self, rng, shape):
+        self.w = rng.normal(size=shape[0])
+
+    def __call__(self, x):
+        return np.sum(self.w * x[:, 0] ** 3)
+
+    def grad(self, x):
+        g = np.zeros_like(x)
+        g[:, 0] = 3 * self.w * x[:, 0] ** 2
+        return g
+
+
+class _NoisyZeros:
+    """(x + 100) - x is 100 in exact arithmetic, not in floating point: a zero gradient whose
+    finite-difference estimate is round-off noise, as for an entry a loss barely uses."""
+
+    def __init__(self, rng, shape):
+        self.w = rng.uniform(1.0, 2.0, size=shape[0]) * rng.choice([-1.0, 1.0], size=shape[0])
+
+    def __call__(self, x):
+        return np.sum(self.w * np.tanh(x[:, 0])) + np.sum((x[:, 1:] + 100.0) - x[:, 1:])
+
+    def grad(self, x):
+        g = np.zeros_like(x)
+        g[:, 0] = self.w * (1 - np.tanh(x[:, 0]) ** 2)
+        return g
+
+
+class _LSTMInitialState:
+    """The loss sum(w * h) of a small LSTM as a function of its initial state h0 (N, H)."""
+
+    def __init__(self, rng, shape):
+        N, H = shape
+        T, D = 3, 2
+        self.params = random_lstm_params(rng, D, H, scale=0.6)
+        self.x, self.c0 = rng.normal(size=(N, T, D)), rng.normal(size=(N, H))
+        self.w = rng.normal(size=(N, T, H))
+
+    def __call__(self, h0):
+        return np.sum(self.w * lstm_forward(self.x, h0, self.c0, self.params)[0])
+
+    def grad(self, h0):
+        return lstm_backward(self.w, lstm_forward(self.x, h0, self.c0, self.params)[2])[1]
+
 
 def _smooth(rng, shape):
-    w = rng.normal(size=shape)
-
-    def f(x):
-        return np.sum(np.sin(x) * x ** 2 * w) + 0.5 * np.sum(x * w) ** 2
-
-    def grad(x):
-        return (np.cos(x) * x ** 2 + 2 * x * np.sin(x)) * w + np.sum(x * w) * w
-
-    return f, grad
-
-
-def _exact_zeros(rng, shape):
-    """f reads only the first column: the gradient of every other entry is exactly 0."""
-    w = rng.normal(size=shape[0])
-
-    def f(x):
-        return np.sum(w * x[:, 0] ** 3)
-
-    def grad(x):
-        g = np.zeros_like(x)
-        g[:, 0] = 3 * w * x[:, 0] ** 2
-        return g
-
-    return f, grad
-
-
-def _noisy_zeros(rng, shape):
-    """(x + 100) - x is 100 in exact arithmetic, not in floating point: a zero gradient whose
-    finite-difference estimate is round-off noise (~1e-9 against a scale of 1), as for any entry a loss barely uses."""
-    w = rng.uniform(1.0, 2.0, size=shape[0]) * rng.choice([-1.0, 1.0], size=shape[0])
-
-    def f(x):
-        return np.sum(w * np.tanh(x[:, 0])) + np.sum((x[:, 1:] + 100.0) - x[:, 1:])
-
-    def grad(x):
-        g = np.zeros_like(x)
-        g[:, 0] = w * (1 - np.tanh(x[:, 0]) ** 2)
-        return g
-
-    return f, grad
+    return _Smooth(rng, shape)
 
 
 def _large(rng, shape):
-    f0, g0 = _smooth(rng, shape)
-    return (lambda x: 1e4 * f0(x)), (lambda x: 1e4 * g0(x))
+    return _Smooth(rng, shape, scale=1e4)
 
 
-def _lstm_h0(rng, shape):
-    """The loss sum(w * h) of a small LSTM as a function of its initial state h0 (N, H)."""
-    N, H = shape
-    T, D = 3, 2
-    params = random_lstm_params(rng, D, H, scale=0.6)
-    x, c0 = rng.normal(size=(N, T, D)), rng.normal(size=(N, H))
-    w = rng.normal(size=(N, T, H))
-
-    def f(h0):
-        return np.sum(w * lstm_forward(x, h0, c0, params)[0])
-
-    def grad(h0):
-        return lstm_backward(w, lstm_forward(x, h0, c0, params)[2])[1]
-
-    return f, grad
+_exact_zeros, _noisy_zeros, _lstm_h0 = _ExactZeros, _NoisyZeros, _LSTMInitialState
 
 
 def _one_entry_off(g):
@@ -141,9 +149,9 @@ def _cases(default, seed):
     ]
     cases = []
     for label, maker, shape, bug, eps in specs:
-        f, grad = maker(rng, shape)
+        f = maker(rng, shape)
         x = rng.normal(size=shape)
-        g = grad(x)
+        g = f.grad(x)
         if bug == "one_entry":
             g = _one_entry_off(g)
         elif bug == "sign":
@@ -201,8 +209,8 @@ def _call_hint(recorder, x, eps):
                 "f(x + eps) - f(x - eps) is mostly rounding noise (1e-7 * |f| / eps, about 1e-2 here); "
                 "keep x and every perturbed copy in float64")
     steps = _steps(recorder, x)
-    if not steps:
-        return "your function never called f: estimate the gradient by evaluating f at x +- eps in each entry"
+    if not steps:  # never called here (or called in another process): judge by the value alone
+        return None
     if any(count is None for count, _ in steps):
         return f"f was called with an array of another shape than x {x.shape}: perturb a copy of x itself"
     if any(count > 1 for count, _ in steps):

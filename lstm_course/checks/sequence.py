@@ -66,6 +66,9 @@ def _time_major_hint(got, ref, what, spec):
                 "e.g. with np.stack(..., axis=1) or .transpose(1, 0, 2)")
     if shape == ref[:, -1].shape and close(arr, ref[:, -1]):
         return f"you returned only the last step's {what}: return every step, {spec} = {ref.shape}"
+    if shape == (ref.shape[0], ref.shape[1] + 1, ref.shape[2]) and close(arr[:, 1:], ref):
+        return (f"{what} has T + 1 = {shape[1]} states: it includes the initial state; return only the "
+                f"T states after each step, {spec} = {ref.shape}")
     return None
 
 
@@ -186,7 +189,8 @@ def _step_caches(x, h0, c0, p):
 
 
 def _seq_backward(dh, caches, dc_last, carry_h=True, carry_c=True, params_from="all",
-                  use_dc_last=True, dh0="ok", dc0="ok", h_prev_is_h=False, **step):
+                  use_dc_last=True, dh0="ok", dc0="ok", h_prev_is_h=False, accumulate=False,
+                  dh_shift=0, time_mean=False, **step):
     """Every output of a chosen wrong BPTT program, as a dict like the reference's."""
     N, T, H = dh.shape
     D = caches[0].x.shape[1]
@@ -199,15 +203,21 @@ def _seq_backward(dh, caches, dc_last, carry_h=True, carry_c=True, params_from="
     for t in reversed(range(T)):
         cache = caches[t]
         h_prev = cache.o * cache.tanh_c if h_prev_is_h else None  # h_t where h_(t-1) belongs
-        dh_t = dh[:, t] + dh_next if carry_h else dh[:, t]
+        dh_own = dh[:, t + dh_shift] if 0 <= t + dh_shift < T else np.zeros((N, H))
+        dh_t = dh_own + dh_next if carry_h else dh_own
         grads = _step_backward(dh_t, dc_next, cache, h_prev=h_prev, **step)
         out["dx"][:, t] = grads["dx"]
         if params_from == "all" or (params_from == "last" and t == T - 1) or (params_from == "first" and t == 0):
             for name in PARAM_FIELDS:
                 out[f"dparams.{name}"] = out[f"dparams.{name}"] + grads[f"dparams.{name}"]
         last_dh_prev, last_dc_prev = grads["dh_prev"], grads["dc_prev"]
-        dh_next = grads["dh_prev"]
+        dh_next = dh_next + grads["dh_prev"] if accumulate else grads["dh_prev"]
         dc_next = grads["dc_prev"] if carry_c else np.zeros((N, H))
+    if accumulate:
+        last_dh_prev = dh_next
+    if time_mean:
+        for name in PARAM_FIELDS:
+            out[f"dparams.{name}"] = out[f"dparams.{name}"] / T
     out["dh0"] = np.zeros((N, H)) if dh0 == "zero" else last_dh_prev
     out["dc0"] = np.zeros((N, H)) if dc0 == "zero" else last_dc_prev
     return out
@@ -235,6 +245,14 @@ SEQUENCE_BACKWARD_VARIANTS = [
      "dc_prev", {"dh0": "zero", "dc0": "zero"}),
     ("off by one in time: dW_h? multiplies by h_(t-1), the hidden state step t read, not by h_t "
      "(the one it produced)", {"h_prev_is_h": True}),
+    ("dh_next keeps growing: it is replaced at every step by the dh_prev of the step just undone "
+     "(dh_next = dh_prev), not accumulated (+=) over all later steps", {"accumulate": True}),
+    ("off by one in time: step t's own gradient is dh[:, t], the gradient on the h_t it produced, "
+     "not dh[:, t - 1]", {"dh_shift": -1}),
+    ("off by one in time: step t's own gradient is dh[:, t], the gradient on the h_t it produced, "
+     "not dh[:, t + 1]", {"dh_shift": 1}),
+    ("the weight gradients are averaged over time: sum them over the T steps (any averaging belongs "
+     "in the loss, and is already inside dh)", {"time_mean": True}),
 ]
 
 
@@ -311,7 +329,8 @@ def check_lstm_backward(forward, backward, seed=None):
 # ---------------------------------------------------------------------------------------
 # The RNN's backward over a sequence (lesson 02)
 
-def _rnn_seq_backward(dh, step_caches, carry=True, params_from="all", dh0="ok", h_prev_is_h=False, **step):
+def _rnn_seq_backward(dh, step_caches, carry=True, params_from="all", dh0="ok", h_prev_is_h=False,
+                      accumulate=False, time_mean=False, **step):
     N, T, H = dh.shape
     D = step_caches[0].x.shape[1]
     out = {"dx": np.zeros((N, T, D)), "dparams.W_xh": 0.0, "dparams.W_hh": 0.0, "dparams.b_h": 0.0}
@@ -326,7 +345,10 @@ def _rnn_seq_backward(dh, step_caches, carry=True, params_from="all", dh0="ok", 
         if params_from == "all" or (params_from == "last" and t == T - 1) or (params_from == "first" and t == 0):
             for name in ("W_xh", "W_hh", "b_h"):
                 out[f"dparams.{name}"] = out[f"dparams.{name}"] + grads[f"dparams.{name}"]
-        last = dh_next = grads["dh_prev"]
+        last = dh_next = dh_next + grads["dh_prev"] if accumulate else grads["dh_prev"]
+    if time_mean:
+        for name in ("W_xh", "W_hh", "b_h"):
+            out[f"dparams.{name}"] = out[f"dparams.{name}"] / T
     out["dh0"] = np.zeros((N, H)) if dh0 == "zero" else last
     return out
 
@@ -342,6 +364,9 @@ RNN_SEQUENCE_VARIANTS = [
      {"dh0": "zero"}),
     ("off by one in time: dW_hh multiplies by h_(t-1) = cache.h_prev[t], the state step t read, not "
      "by h_t = cache.h[t]", {"h_prev_is_h": True}),
+    ("dh_next keeps growing: it is replaced at every step by what the step just undone sends back "
+     "(dh_next = da @ W_hh.T), not accumulated (+=)", {"accumulate": True}),
+    ("the weight gradients are averaged over time: sum them over the T steps", {"time_mean": True}),
 ]
 
 

@@ -50,11 +50,11 @@ def _cases(default, seed):
 
 
 def _step(params, x, y, lr, max_norm, clip="ok", update="ok", norm_after=False, loss_after=False,
-          loss_scale=1.0, which="all", optimizer="sgd"):
+          loss_scale=1.0, grad_scale=1.0, which="all", optimizer="sgd"):
     """(new_params, loss, norm) of a chosen (possibly wrong) step, built from the package's pieces."""
     loss_fn = make_loss_fn("cross_entropy", "last")
     loss, grads, _ = loss_fn(params, x, y)
-    grads = tree_map(lambda g: g * loss_scale, grads)
+    grads = tree_map(lambda g: g * loss_scale * grad_scale, grads)
     loss = loss * loss_scale
     norm = tree_global_norm(grads)
     if clip == "ok":
@@ -67,6 +67,8 @@ def _step(params, x, y, lr, max_norm, clip="ok", update="ok", norm_after=False, 
         clipped = grads if norm <= max_norm else tree_map(lambda g: g * (norm / max_norm), grads)
     elif clip == "per_leaf":
         clipped = tree_map(lambda g: clip_grad_norm(g, max_norm)[0], grads)
+    elif clip == "value":
+        clipped = tree_map(lambda g: np.clip(g, -max_norm, max_norm), grads)
     elif clip == "torch":
         clipped = grads if norm <= max_norm else tree_map(lambda g: g * (max_norm / (norm + PYTORCH_CLIP_EPS)), grads)
     if optimizer == "adam":
@@ -106,6 +108,10 @@ VARIANTS = [
      "carries the 1/N)", {"loss_scale": "N"}),
     ("that is Adam's step: this exercise asks for plain gradient descent, p - lr * g",
      {"optimizer": "adam"}),
+    ("that is value clipping (np.clip on each entry): norm clipping scales every gradient by "
+     "max_norm / norm when the global norm is above max_norm", {"clip": "value"}),
+    ("the loss is a mean over the batch but its gradient is not: dlogits = (softmax - onehot) / N",
+     {"grad_scale": "N"}),
 ]
 
 
@@ -167,7 +173,7 @@ def check_train_step(fn, seed=None):
             return
         variants = []
         for hint, kw in VARIANTS:
-            kw = {k: (x.shape[0] if v == "N" else v) for k, v in kw.items()}
+            kw = {k: (x.shape[0] if isinstance(v, str) and v == "N" else v) for k, v in kw.items()}
             variants.append((hint, _as_dict(*_step(p, x, y, lr, M, **kw), paths)))
         message = diagnose_components(got, ref, variants, groups=(("new_params.", "new_params"),))
         if message is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..losses import softmax_cross_entropy
 from .core import (Case, call, case_rng, checker, diagnose_components, expect_array, expect_scalar,
                    fail, run_cases, safe_ndim, safe_shape, unpack)
 
@@ -16,7 +17,8 @@ def _log_softmax(z, axis=-1):
 
 
 def _reference(z, y, axis=-1):
-    """(loss, dlogits) with the softmax taken along `axis` (the right one is the class axis)."""
+    """(loss, dlogits) with the softmax taken along `axis`: for the mistake "softmax over the wrong
+    axis" (the reference itself is `losses.softmax_cross_entropy`)."""
     N = z.shape[0]
     log_p = _log_softmax(z, axis)
     rows = np.arange(N)
@@ -88,7 +90,7 @@ def check_softmax_cross_entropy(fn, seed=None):
 
     def test(case):
         z, y = case.logits, case.targets
-        loss, d = _reference(z, y)
+        loss, d = softmax_cross_entropy(z, y)  # the package's own
         out = call(fn, (z, y), ("logits", "targets"))
         got_loss, got_d = unpack(out, ("loss", "dlogits"))
         if safe_ndim(got_loss) == 2 and safe_ndim(got_d) == 0:

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..lstm import lstm_backward, lstm_forward, lstm_step_forward
 from ..rnn import RNNParams, rnn_backward, rnn_forward, rnn_step_forward
-from .core import (VARIANT_RTOL, Case, call, case_rng, checker, close, describe, diagnose_components,
+from .core import (VARIANT_RTOL, Case, call, case_rng, checker, close, diagnose_components,
                    diff_text, expect_array, fail, first_match, get_field, precision_hint, run_cases,
                    safe_shape, unpack)
 from .gates import random_lstm_params, random_shapes

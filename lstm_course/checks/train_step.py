@@ -73,6 +73,8 @@ def _step(params, x, y, lr, max_norm, clip="ok", update="ok", norm_after=False, 
         clipped = grads if norm <= max_norm else tree_map(lambda g: g * (max_norm / (norm + PYTORCH_CLIP_EPS)), grads)
     if optimizer == "adam":
         new = Adam(lr).step(params, clipped)
+    elif update == "ok":
+        new = SGD(lr).step(params, clipped)  # the reference: the package's own optimizer
     else:
         step = {"ok": lambda p, g: p - lr * g, "plus": lambda p, g: p + lr * g, "no_lr": lambda p, g: p - g,
                 "none": lambda p, g: p.copy()}[update]

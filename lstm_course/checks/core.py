@@ -374,11 +374,10 @@ def precision_hint(what, got, ref):
     if name is None or not close(got, ref, LOW_PRECISION_RTOL):
         return None
     digits = {"float32": 7, "float16": 3}.get(name, 7)
-    return (f"{what} is {name}, which keeps only about {digits} significant digits, so it cannot match "
-            f"the float64 reference to the check's 1e-8 ({diff_text(got, ref)}: the same to the digits "
-            f"shown, different further on). Compute in float64, NumPy's default (no dtype=np.{name}, "
-            f".astype(np.{name}) or np.{name}(...)): finite-difference gradient checks need float64's "
-            "16 digits")
+    return (f"{what} is {name}, which keeps only about {digits} significant digits: it cannot match the "
+            f"float64 reference to the check's 1e-8 ({diff_text(got, ref)}). Compute in float64, NumPy's "
+            f"default (no dtype=np.{name} or .astype(np.{name})): gradient checks by finite "
+            "differences need its 16 digits")
 
 
 def expect_array(value, what, shape, spec, ref=None, nonfinite=None, returned=False):

@@ -173,8 +173,9 @@ def _step_backward(dh, dc, cache, dc_mode="add", dc_prev_f=True, tanh_grad="ok",
 BACKWARD_VARIANTS = [
     ("dc_prev is missing the gradient that flows in from the next time step: the total gradient on "
      "c_t is dc + dh * o * (1 - tanh(c)**2)", {"dc_mode": "ignore_dc"}),
-    ("dc was overwritten instead of accumulated: c_t gets gradient from step t+1 (dc) and through "
-     "h_t (dh * o * (1 - tanh(c)**2)); add the two", {"dc_mode": "overwrite"}),
+    ("dc was overwritten instead of accumulated: the path through h_t = o * tanh(c_t) is missing. "
+     "c_t gets gradient from step t+1 (dc) and through h_t (dh * o * (1 - tanh(c)**2)); add the two",
+     {"dc_mode": "overwrite"}),
     ("dc_prev must be multiplied by the forget gate: dc_prev = (total gradient on c) * f, since "
      "c = f * c_prev + i * g", {"dc_prev_f": False}),
     ("the derivative of tanh(c) is 1 - tanh(c)**2 (cache.tanh_c), not 1 - c**2", {"tanh_grad": "c"}),

@@ -226,7 +226,15 @@ def test_two_function_check_counts_its_functions():
 def test_stub_is_not_implemented(name):
     result = C.ALL_CHECKS[name](*functions(name, stub))
     assert result.status == "not_implemented" and not result.passed
-    assert result.message == "not implemented yet: replace `raise NotImplementedError` with your code"
+    expected = "not implemented yet: replace `raise NotImplementedError` with your code"
+    if isinstance(REFERENCE[name], tuple):
+        expected += " (in your backward)"
+    assert result.message == expected
+
+
+def test_two_functions_say_which_one_is_not_implemented():
+    result = C.check_lstm_backward(stub, stub)
+    assert result.status == "not_implemented" and result.message.endswith("(in your forward)")
 
 
 @pytest.mark.parametrize("name", sorted(C.ALL_CHECKS))

@@ -179,6 +179,10 @@ def run_limited(fn, args, kwargs=None, seconds=None):
     return _run_in_thread(fn, args, kwargs, seconds)
 
 
+def _name(message, who):
+    return message.replace("your function", who, 1) if who else message
+
+
 def named_arrays(obj, name):
     """Yield (label, ndarray) for every array inside `obj` (arrays, dataclasses, tuples, lists)."""
     if isinstance(obj, np.ndarray):
@@ -194,7 +198,7 @@ def named_arrays(obj, name):
             yield from named_arrays(item, f"{name}[{k}]")
 
 
-def call(fn, args, names, shape_hint="", kwargs=None, in_place_hint=None):
+def call(fn, args, names, shape_hint="", kwargs=None, in_place_hint=None, who=None):
     """Call fn(*args, **kwargs) for the learner; turn exceptions, time-outs and in-place changes
     into a Verdict.
 
@@ -209,20 +213,22 @@ def call(fn, args, names, shape_hint="", kwargs=None, in_place_hint=None):
             warnings.simplefilter("ignore")  # overflow warnings would print a path into the notebook
             out = run_limited(fn, args, kwargs)
     except _TimedOut:
-        raise Verdict(_timeout_message(LEARNER_TIMEOUT)) from None
+        raise Verdict(_name(_timeout_message(LEARNER_TIMEOUT), who)) from None
     except NotImplementedError as exc:
-        raise Verdict(_not_implemented_message(fn, exc), "not_implemented") from None
+        message = _not_implemented_message(fn, exc) + (f" (in {who})" if who else "")
+        raise Verdict(message, "not_implemented") from None
     except SystemExit as exc:
         code = "" if exc.code is None else f" with {exc.code!r}"
-        raise Verdict(f"your function called sys.exit() or exit(){_clean(code, 80)}, which would end "
-                      "the program: return your result instead") from None
-    except Verdict:
+        raise Verdict(_name(f"your function called sys.exit() or exit(){_clean(code, 80)}, which would "
+                            "end the program: return your result instead", who)) from None
+    except Verdict as verdict:
+        verdict.message = _name(verdict.message, who)
         raise
     except Exception as exc:
-        raise Verdict(_raised_message(fn, exc, shape_hint)) from None
+        raise Verdict(_name(_raised_message(fn, exc, shape_hint), who)) from None
     for label, arr, before in snapshots:
         if arr.shape != before.shape or not np.array_equal(arr, before, equal_nan=True):
-            raise Verdict(f"your function changed {label} in place"
+            raise Verdict(f"{who or 'your function'} changed {label} in place"
                           + (in_place_hint or " (with `+=`, `*=`, `[...] =` or an `out=` argument): "
                              "leave the inputs as they are and compute new arrays"))
     return out

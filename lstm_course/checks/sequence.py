@@ -13,7 +13,7 @@ import numpy as np
 
 from ..lstm import lstm_backward, lstm_forward, lstm_step_forward
 from ..rnn import RNNParams, rnn_backward, rnn_forward, rnn_step_forward
-from .core import (VARIANT_RTOL, Case, call, case_rng, checker, close, diagnose_components,
+from .core import (VARIANT_RTOL, Case, Verdict, call, case_rng, checker, close, diagnose_components,
                    diff_text, expect_array, fail, first_match, get_field, precision_hint, run_cases,
                    safe_shape, unpack)
 from .gates import random_lstm_params, random_shapes
@@ -295,7 +295,7 @@ def check_lstm_backward(forward, backward, seed=None):
         ref.update({f"dparams.{name}": getattr(dparams, name) for name in PARAM_FIELDS})
 
         out = call(forward, (x, h0, c0, p), ("x", "h0", "c0", "params"),
-                   "x is (N, T, D), step t reads x[:, t]; h0, c0 are (N, H)")
+                   "x is (N, T, D), step t reads x[:, t]; h0, c0 are (N, H)", who="your forward")
         h, c, cache = unpack(out, ("h", "c", "cache"))
         h = expect_array(h, "your forward's h", ref_h.shape, "(N, T, H)")
         c = expect_array(c, "your forward's c", ref_c.shape, "(N, T, H)")
@@ -307,9 +307,9 @@ def check_lstm_backward(forward, backward, seed=None):
             ((dh, cache), ("dh", "cache"))
         try:
             out = call(backward, args, names, "dh is (N, T, H), da is (N, H) per layer, W_x? is (D, H), "
-                       "W_h? is (H, H)")
-        except Exception as exc:
-            if "positional argument" in str(exc) and "given" in str(exc):
+                       "W_h? is (H, H)", who="your backward")
+        except Verdict as exc:
+            if "positional argument" in exc.message and "given" in exc.message:
                 fail("your backward must accept a third argument: backward(dh, cache, dc_last=None)")
             raise
         got = _sequence_components(out, {k: v.shape for k, v in ref.items()})

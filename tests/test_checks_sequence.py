@@ -15,7 +15,7 @@ from lstm_course import checks as C
 from lstm_course.activations import sigmoid
 from lstm_course.gradcheck import numerical_gradient, relative_error
 from lstm_course.losses import softmax_cross_entropy
-from lstm_course.lstm import (LSTMParams, LSTMStepCache, lstm_backward, lstm_forward, lstm_step_backward,
+from lstm_course.lstm import (LSTMParams, lstm_backward, lstm_forward, lstm_step_backward,
                               lstm_step_forward)
 from lstm_course.model import SequenceModelParams, make_loss_fn, model_backward, model_forward
 from lstm_course.optim import SGD, Adam, clip_grad_norm
@@ -790,7 +790,6 @@ def test_corpus_sizes(wrong, right):
     assert len(wrong) >= 8 and len(right) >= 5
 
 
-_ = (LSTMStepCache,)
 
 
 # =======================================================================================
@@ -880,4 +879,67 @@ FRESH = ([(C.check_lstm_forward, (f,), h) for f, h in FORWARD_WRONG[:9]]
                          ids=[f"{c.__name__}-{fns[-1].__name__}" for c, fns, _ in FRESH])
 def test_wrong_programs_get_their_hints_on_fresh_cases(check, fns, hint, seed):
     result = check(*fns, seed=seed)
+    assert not result.passed and hint in result.message, result.message
+
+
+def fwd_h_after_c_before(x, h0, c0, p):
+    h, c, _ = lstm_forward(x, h0, c0, p)
+    return h, np.concatenate([c0[:, None], c[:, :-1]], axis=1), None
+
+
+def bwd_forward_loop(dh, caches, dc_last=None):
+    N, T, H = dh.shape
+    dx = np.zeros((N, T, caches[0].x.shape[1]))
+    dh_next, dc_next, total = np.zeros((N, H)), (np.zeros((N, H)) if dc_last is None else dc_last), None
+    for t in range(T):  # the wrong direction
+        dx[:, t], dh_next, dc_next, grads = lstm_step_backward(dh[:, t] + dh_next, dc_next, caches[t])
+        total = grads if total is None else tree_map(np.add, total, grads)
+    return dx, dh_next, dc_next, total
+
+
+def bwd_cell_path_own_dh(dh, caches, dc_last=None):
+    N, T, H = dh.shape
+    dx = np.zeros((N, T, caches[0].x.shape[1]))
+    dh_next, dc_next = np.zeros((N, H)), (np.zeros((N, H)) if dc_last is None else dc_last)
+    total = None
+    for t in reversed(range(T)):
+        cch = caches[t]
+        # the cell path gets dh[:, t] through tanh(c); the output gate the whole dh_t
+        dc_next = dc_next + dh[:, t] * cch.o * (1 - cch.tanh_c ** 2) - (dh[:, t] + dh_next) * cch.o * (1 - cch.tanh_c ** 2)
+        dx[:, t], dh_next, dc_next, grads = lstm_step_backward(dh[:, t] + dh_next, dc_next, cch)
+        total = grads if total is None else tree_map(np.add, total, grads)
+    return dx, dh_next, dc_next, total
+
+
+def bwd_dx_time_major(dh, caches, dc_last=None):
+    dx, dh0, dc0, g = bwd_package_steps(dh, caches, dc_last)
+    return dx.transpose(1, 0, 2), dh0, dc0, g
+
+
+def rnn_forward_loop(dh, cache):
+    T, N, D = cache.x.shape
+    p = cache.params
+    dx, dh_next = np.zeros((N, T, D)), np.zeros((N, p.H))
+    g = {"W_xh": 0.0, "W_hh": 0.0, "b_h": 0.0}
+    for t in range(T):
+        da = (dh[:, t] + dh_next) * (1 - cache.h[t] ** 2)
+        dx[:, t] = da @ p.W_xh.T
+        g = {"W_xh": g["W_xh"] + cache.x[t].T @ da, "W_hh": g["W_hh"] + cache.h_prev[t].T @ da,
+             "b_h": g["b_h"] + da.sum(0)}
+        dh_next = da @ p.W_hh.T
+    return dx, dh_next, g
+
+
+EVEN_MORE_WRONG = [
+    (C.check_lstm_forward, (fwd_h_after_c_before,), "c[:, t] is the cell state after step t"),
+    (C.check_lstm_backward, (fwd_caches, bwd_forward_loop), "your loop runs forward in time"),
+    (C.check_lstm_backward, (fwd_caches, bwd_cell_path_own_dh), "the path into c_t uses only dh[:, t]"),
+    (C.check_lstm_backward, (fwd_caches, bwd_dx_time_major), "dx is time-major"),
+    (C.check_rnn_backward, (rnn_forward_loop,), "your loop runs forward in time"),
+]
+
+
+@pytest.mark.parametrize("check, fns, hint", EVEN_MORE_WRONG, ids=[f[-1].__name__ for _, f, _ in EVEN_MORE_WRONG])
+def test_even_more_slips_get_their_hints(check, fns, hint):
+    result = check(*fns)
     assert not result.passed and hint in result.message, result.message

@@ -85,7 +85,8 @@ def _seq_forward(x, h0, c0, p, init="ok", carry="ok", order="ok", store="ok", **
     hs, cs = np.zeros((N, T, h0.shape[1])), np.zeros((N, T, h0.shape[1]))
     for t in (reversed(range(T)) if order == "reversed" else range(T)):
         h, c = _step(x[:, t], h_prev, c_prev, p, **step)
-        hs[:, t], cs[:, t] = (h_prev, c_prev) if store == "before" else (h, c)
+        hs[:, t] = h_prev if store in ("before", "h_before") else h
+        cs[:, t] = c_prev if store in ("before", "c_before") else c
         h_prev = {"ok": h, "no_h": first_h, "no_c": h, "c_as_h": c}[carry]
         c_prev = {"ok": c, "no_h": c, "no_c": first_c, "c_as_h": c}[carry]
     return hs, cs
@@ -106,6 +107,10 @@ SEQUENCE_FORWARD_VARIANTS = [
     ("you ran through time backwards: step t = 0, 1, ..., T-1 reads x[:, t] in order", {"order": "reversed"}),
     ("off by one in time: h[:, t] and c[:, t] are the states after step t (h_1 ... h_T), but you stored "
      "the states before it (h_0 ... h_(T-1))", {"store": "before"}),
+    ("off by one in time: h[:, t] is the hidden state after step t (h_1 ... h_T), but you stored the "
+     "one before it", {"store": "h_before"}),
+    ("off by one in time: c[:, t] is the cell state after step t (c_1 ... c_T), but you stored the "
+     "one before it", {"store": "c_before"}),
 ]
 
 
@@ -190,7 +195,7 @@ def _step_caches(x, h0, c0, p):
 
 def _seq_backward(dh, caches, dc_last, carry_h=True, carry_c=True, params_from="all",
                   use_dc_last=True, dh0="ok", dc0="ok", h_prev_is_h=False, accumulate=False,
-                  dh_shift=0, time_mean=False, **step):
+                  dh_shift=0, time_mean=False, order="backward", partial=None, **step):
     """Every output of a chosen wrong BPTT program, as a dict like the reference's."""
     N, T, H = dh.shape
     D = caches[0].x.shape[1]
@@ -200,11 +205,15 @@ def _seq_backward(dh, caches, dc_last, carry_h=True, carry_c=True, params_from="
     for name in PARAM_FIELDS:
         out[f"dparams.{name}"] = 0.0
     last_dh_prev = last_dc_prev = None
-    for t in reversed(range(T)):
+    for t in (range(T) if order == "forward" else reversed(range(T))):
         cache = caches[t]
         h_prev = cache.o * cache.tanh_c if h_prev_is_h else None  # h_t where h_(t-1) belongs
         dh_own = dh[:, t + dh_shift] if 0 <= t + dh_shift < T else np.zeros((N, H))
         dh_t = dh_own + dh_next if carry_h else dh_own
+        if partial == "cell":  # the path into c_t uses dh[:, t] only
+            step = {**step, "dh_cell": dh_own}
+        elif partial == "out":  # the output gate uses dh[:, t] only
+            step = {**step, "dh_out": dh_own}
         grads = _step_backward(dh_t, dc_next, cache, h_prev=h_prev, **step)
         out["dx"][:, t] = grads["dx"]
         if params_from == "all" or (params_from == "last" and t == T - 1) or (params_from == "first" and t == 0):
@@ -253,6 +262,13 @@ SEQUENCE_BACKWARD_VARIANTS = [
      "not dh[:, t + 1]", {"dh_shift": 1}),
     ("the weight gradients are averaged over time: sum them over the T steps (any averaging belongs "
      "in the loss, and is already inside dh)", {"time_mean": True}),
+    ("your loop runs forward in time: backpropagation starts at the last step, t = T-1, and goes "
+     "down to 0 (for t in reversed(range(T))), since step t needs what step t+1 sends back",
+     {"order": "forward"}),
+    ("the path into c_t uses only dh[:, t]: it needs the whole gradient on h_t, dh[:, t] + dh_next, "
+     "like the output gate", {"partial": "cell"}),
+    ("the output gate's gradient uses only dh[:, t]: it needs the whole gradient on h_t, dh[:, t] + "
+     "dh_next", {"partial": "out"}),
 ]
 
 
@@ -264,6 +280,11 @@ def _sequence_components(out, shapes, names=("dx", "dh0", "dc0", "dparams"), fie
     got = {}
     specs = {"dx": "(N, T, D)", "dh0": "(N, H)", "dc0": "(N, H)"}
     for name in names[:-1]:
+        if name == "dx" and isinstance(values[name], np.ndarray) and values[name].ndim == 3 and \
+                values[name].shape == (shapes["dx"][1], shapes["dx"][0], shapes["dx"][2]) and \
+                shapes["dx"][0] != shapes["dx"][1]:
+            fail(f"dx is time-major, shape (T, N, D) = {values[name].shape}: return (N, T, D) = "
+                 f"{shapes['dx']}, like x")
         got[name] = expect_array(values[name], name, shapes[name], specs[name])
     for field in fields:
         spec = "(D, H)" if field.startswith("W_x") else "(H, H)" if field.startswith("W_h") else "(H,)"
@@ -330,13 +351,13 @@ def check_lstm_backward(forward, backward, seed=None):
 # The RNN's backward over a sequence (lesson 02)
 
 def _rnn_seq_backward(dh, step_caches, carry=True, params_from="all", dh0="ok", h_prev_is_h=False,
-                      accumulate=False, time_mean=False, **step):
+                      accumulate=False, time_mean=False, order="backward", **step):
     N, T, H = dh.shape
     D = step_caches[0].x.shape[1]
     out = {"dx": np.zeros((N, T, D)), "dparams.W_xh": 0.0, "dparams.W_hh": 0.0, "dparams.b_h": 0.0}
     dh_next = np.zeros((N, H))
     last = None
-    for t in reversed(range(T)):
+    for t in (range(T) if order == "forward" else reversed(range(T))):
         cache = step_caches[t]
         if h_prev_is_h:
             cache = cache._replace(h_prev=cache.h)
@@ -367,6 +388,9 @@ RNN_SEQUENCE_VARIANTS = [
     ("dh_next keeps growing: it is replaced at every step by what the step just undone sends back "
      "(dh_next = da @ W_hh.T), not accumulated (+=)", {"accumulate": True}),
     ("the weight gradients are averaged over time: sum them over the T steps", {"time_mean": True}),
+    ("your loop runs forward in time: backpropagation starts at the last step, t = T-1, and goes "
+     "down to 0 (for t in reversed(range(T))), since step t needs what step t+1 sends back",
+     {"order": "forward"}),
 ]
 
 

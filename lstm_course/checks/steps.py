@@ -131,18 +131,20 @@ def check_lstm_step_forward(fn, seed=None):
 
 def _step_backward(dh, dc, cache, dc_mode="add", dc_prev_f=True, tanh_grad="ok", gate_deriv="ok",
                    cand_deriv="ok", df_with="c_prev", do_with="tanh_c", scale=1.0, bias_scale=1.0,
-                   dh_prev_T=True, dW_h_T=False, sign=1.0, weights_as_grads=False, h_prev=None):
+                   dh_prev_T=True, dW_h_T=False, sign=1.0, weights_as_grads=False, h_prev=None,
+                   dh_cell=None, dh_out=None):
     """Every output of one step's backward pass, with a chosen mistake, as a dict.
 
     A mistake model, written out on purpose (the reference is `lstm.lstm_step_backward`).
-    `h_prev` replaces cache.h_prev in dW_h? (an off-by-one in time).
+    `h_prev` replaces cache.h_prev in dW_h? (an off-by-one in time); `dh_cell` and `dh_out`
+    replace dh in the path into c and in the output gate (only part of dh_t used there).
     """
     x, c_prev, p = cache.x, cache.c_prev, cache.params
     h_prev = cache.h_prev if h_prev is None else h_prev
     i, f, g, o, c, tanh_c = cache.i, cache.f, cache.g, cache.o, cache.c, cache.tanh_c
     N = x.shape[0]
     dtanh = {"ok": 1 - tanh_c ** 2, "c": 1 - c ** 2, "no_square": 1 - tanh_c, "none": 1.0}[tanh_grad]
-    through_h = dh * o * dtanh
+    through_h = (dh if dh_cell is None else dh_cell) * o * dtanh
     dct = {"add": dc + through_h, "ignore_dc": through_h, "overwrite": dc}[dc_mode]
 
     def pre(k):  # the pre-activation, for "derivative taken at the wrong variable"
@@ -154,7 +156,7 @@ def _step_backward(dh, dc, cache, dc_mode="add", dc_prev_f=True, tanh_grad="ok",
     dg_da = {"ok": 1 - g ** 2, "none": 1.0, "one_minus": 1 - g, "pre": 1 - pre("g") ** 2}[cand_deriv]
     da = {"i": dct * g * sig("i", i), "f": dct * (c_prev if df_with == "c_prev" else c) * sig("f", f),
           "g": dct * i * dg_da,
-          "o": dh * (tanh_c if do_with == "tanh_c" else c) * sig("o", o)}
+          "o": (dh if dh_out is None else dh_out) * (tanh_c if do_with == "tanh_c" else c) * sig("o", o)}
     out = {"dc_prev": dct * f if dc_prev_f else dct,
            "dh_prev": sum(da[k] @ (getattr(p, f"W_h{k}").T if dh_prev_T else getattr(p, f"W_h{k}"))
                           for k in "ifgo"),

@@ -217,3 +217,19 @@ def test_keyboard_interrupt_still_interrupts():
 
     with pytest.raises(KeyboardInterrupt):
         C.check_hidden_state(interrupted)
+
+
+def test_in_a_jupyter_kernel_a_function_that_never_returns_is_stopped():
+    import nbformat
+    from nbclient import NotebookClient
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "from lstm_course.checks import core, check_hidden_state\n"
+        "core.LEARNER_TIMEOUT = 0.5\n"
+        "def forever(o, c):\n"
+        "    while True:\n"
+        "        pass\n"
+        "check_hidden_state(forever)"))
+    NotebookClient(nb, timeout=60, kernel_name="python3").execute()
+    text = nb.cells[0].outputs[-1]["data"]["text/plain"]
+    assert "did not return within 0.5 s, so the check stopped it" in text

@@ -165,20 +165,6 @@ def _cases(default, seed):
 # ---------------------------------------------------------------------------------------
 # What the learner's function did, seen from the calls of f
 
-def _centred(f, x, eps, one_sided=False, half=False):
-    n = np.zeros_like(x)
-    base = f(x) if one_sided else None
-    for idx in np.ndindex(x.shape):
-        plus, minus = x.copy(), x.copy()
-        plus[idx] += eps
-        minus[idx] -= eps
-        if one_sided:
-            n[idx] = (f(plus) - base) / eps
-        else:
-            n[idx] = (f(plus) - f(minus)) / (eps if half else 2 * eps)
-    return n
-
-
 def _norm_error(a, n):
     denom = np.linalg.norm(a) + np.linalg.norm(n)
     return float(np.linalg.norm(a - n) / denom) if denom > 0 else 0.0
@@ -203,8 +189,9 @@ def _steps(recorder, x):
 
 def _call_hint(recorder, x, eps):
     """A message about how f was called, or None if the calls look like centred differences."""
-    if any(np.dtype(dtype).kind == "f" and np.dtype(dtype).itemsize < 8 for _, dtype in recorder.calls):
-        name = next(np.dtype(d).name for _, d in recorder.calls if np.dtype(d).itemsize < 8)
+    short = [np.dtype(d).name for _, d in recorder.calls if np.dtype(d).kind == "f" and np.dtype(d).itemsize < 8]
+    if short:
+        name = short[0]
         return (f"f was evaluated on {name} arrays: {name} keeps about 7 significant digits, so "
                 "f(x + eps) - f(x - eps) is mostly rounding noise (1e-7 * |f| / eps, about 1e-2 here); "
                 "keep x and every perturbed copy in float64")

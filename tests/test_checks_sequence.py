@@ -186,8 +186,24 @@ def fwd_time_major_inside(x, h0, c0, p):
     return np.array(hs).transpose(1, 0, 2), np.array(cs).transpose(1, 0, 2), None
 
 
+def fwd_longdouble(x, h0, c0, p):
+    """In extended precision (np.longdouble): more digits than float64, so just as exact."""
+    wide = lambda a: np.asarray(a, dtype=np.longdouble)  # noqa: E731
+    h, c, hs, cs = wide(h0), wide(c0), [], []
+    for t in range(x.shape[1]):
+        x_t = wide(x[:, t])
+        a = {k: x_t @ wide(getattr(p, f"W_x{k}")) + h @ wide(getattr(p, f"W_h{k}")) + wide(getattr(p, f"b_{k}"))
+             for k in "ifgo"}
+        i, f, o = (1 / (1 + np.exp(-a[k])) for k in "ifo")
+        c = f * c + i * np.tanh(a["g"])
+        h = o * np.tanh(c)
+        hs.append(h)
+        cs.append(c)
+    return np.stack(hs, axis=1), np.stack(cs, axis=1), None
+
+
 FORWARD_RIGHT = [lstm_forward, fwd_package_steps, fwd_concatenated, fwd_einsum, fwd_time_major_inside,
-                 lambda x, h0, c0, p: fwd_loop(x, h0, c0, p)]
+                 lambda x, h0, c0, p: fwd_loop(x, h0, c0, p), fwd_longdouble]
 
 
 @pytest.mark.parametrize("fn, hint", FORWARD_WRONG, ids=[f.__name__ for f, _ in FORWARD_WRONG])

@@ -946,7 +946,14 @@ def rnn_forward_loop(dh, cache):
     return dx, dh_next, g
 
 
+def bwd_none_unhandled(dh, caches, dc_last=None):
+    N, T, H = dh.shape
+    dc_next = dc_last + 0.0  # fails when dc_last is None
+    return bwd_package_steps(dh, caches, dc_next)
+
+
 EVEN_MORE_WRONG = [
+    (C.check_lstm_backward, (fwd_caches, bwd_none_unhandled), "when it is None, start from zeros"),
     (C.check_lstm_forward, (fwd_h_after_c_before,), "c[:, t] is the cell state after step t"),
     (C.check_lstm_backward, (fwd_caches, bwd_forward_loop), "your loop runs forward in time"),
     (C.check_lstm_backward, (fwd_caches, bwd_cell_path_own_dh), "the path into c_t uses only dh[:, t]"),

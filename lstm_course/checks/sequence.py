@@ -332,6 +332,9 @@ def check_lstm_backward(forward, backward, seed=None):
         except Verdict as exc:
             if "positional argument" in exc.message and "given" in exc.message:
                 fail("your backward must accept a third argument: backward(dh, cache, dc_last=None)")
+            if dc_last is None and "NoneType" in exc.message:
+                exc.message += (". This case calls backward(dh, cache) with no dc_last: when it is None, "
+                                "start from zeros, np.zeros((N, H))")
             raise
         got = _sequence_components(out, {k: v.shape for k, v in ref.items()})
         if close(got["dh0"], ref["dc0"]) and close(got["dc0"], ref["dh0"]):

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..activations import sigmoid
-from ..lstm import LSTMParams, lstm_step_forward
+from ..lstm import lstm_step_forward
+from ..random_params import random_lstm_params as _package_random_lstm_params
 from .core import Case, call, case_rng, checker, close, diff_text, expect_array, fail, first_match, run_cases
 
 __all__ = ["check_forget_gate", "check_input_gate", "check_candidate", "check_output_gate",
@@ -20,27 +21,11 @@ LAYERS = {"i": "input gate", "f": "forget gate", "g": "candidate", "o": "output 
 ACTIVATIONS = {"i": sigmoid, "f": sigmoid, "g": np.tanh, "o": sigmoid}
 
 
-try:  # the package's own generator of non-zero test parameters, where it exists
-    from ..random_params import random_lstm_params as _package_random_lstm_params
-except ImportError:  # pragma: no cover - older package without lstm_course.random_params
-    _package_random_lstm_params = None
-
-
 def random_lstm_params(rng, D, H, scale=0.7):
-    """Non-zero weights and biases, large enough that sigmoid, tanh and identity differ clearly.
-
-    Test data for the checks, not the model's initialisation (`lstm.init_lstm_params` starts the
-    biases at zero, which would hide a missing bias). Uses `lstm_course.random_params` when the
-    package has it.
-    """
-    if _package_random_lstm_params is not None:
-        return _package_random_lstm_params(D, H, rng, scale=scale)
-    fields = {}
-    for k in LAYERS:
-        fields[f"W_x{k}"] = rng.normal(0.0, scale, (D, H))
-        fields[f"W_h{k}"] = rng.normal(0.0, scale, (H, H))
-        fields[f"b_{k}"] = rng.normal(0.0, scale, H)
-    return LSTMParams(**fields)
+    """Non-zero weights and biases, large enough that sigmoid, tanh and identity differ clearly:
+    the package's `random_params.random_lstm_params` (test data for the checks, not the model's
+    initialisation, whose zero biases would hide a missing bias)."""
+    return _package_random_lstm_params(D, H, rng, scale=scale)
 
 
 def random_shapes(rng, count, letters="NDH"):

@@ -7,7 +7,8 @@ import numpy as np
 
 from ..activations import sigmoid
 from ..optim import clip_grad_norm
-from ..rnn import RNNParams, rnn_step_backward, rnn_step_forward
+from ..random_params import random_rnn_params
+from ..rnn import rnn_step_backward, rnn_step_forward
 from .core import (Case, call, case_rng, checker, close, describe, diagnose_components, diff_text,
                    expect_array, expect_scalar, fail, first_match, get_field, run_cases, safe_ndim,
                    safe_shape, unpack)
@@ -25,8 +26,7 @@ def _rnn_cases(default, seed):
     rng = case_rng(default, seed)
     cases = []
     for N, D, H in (RNN_SHAPES if seed is None else random_shapes(rng, 3)):
-        params = RNNParams(rng.normal(0.0, 0.7, (D, H)), rng.normal(0.0, 0.7, (H, H)),
-                           rng.normal(0.0, 0.7, H))
+        params = random_rnn_params(D, H, rng, scale=0.7)
         cases.append(Case(f"N={N}, D={D}, H={H}", params=params, x=rng.normal(size=(N, D)),
                           h_prev=np.tanh(rng.normal(size=(N, H))), dh=rng.normal(size=(N, H))))
     return cases

@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..lstm import lstm_backward, lstm_forward, lstm_step_forward
-from ..rnn import RNNParams, rnn_backward, rnn_forward, rnn_step_forward
+from ..random_params import random_rnn_params
+from ..rnn import rnn_backward, rnn_forward, rnn_step_forward
 from .core import (VARIANT_RTOL, Case, Verdict, call, case_rng, checker, close, diagnose_components,
                    diff_text, expect_array, fail, first_match, get_field, precision_hint, run_cases,
                    safe_shape, unpack)
@@ -35,8 +36,7 @@ def sequence_cases(default, seed, rnn=False):
     shapes = SEQ_SHAPES if seed is None else random_shapes(rng, 3, "NTDH")
     for k, (N, T, D, H) in enumerate(shapes):
         if rnn:
-            params = RNNParams(rng.normal(0.0, 0.6, (D, H)), rng.normal(0.0, 0.6, (H, H)),
-                               rng.normal(0.0, 0.6, H))
+            params = random_rnn_params(D, H, rng, scale=0.6)
         else:
             params = random_lstm_params(rng, D, H, scale=0.6)
         case = Case(f"N={N}, T={T}, D={D}, H={H}", params=params, x=rng.normal(size=(N, T, D)),

@@ -966,3 +966,44 @@ EVEN_MORE_WRONG = [
 def test_even_more_slips_get_their_hints(check, fns, hint):
     result = check(*fns)
     assert not result.passed and hint in result.message, result.message
+
+
+def fwd_forget_reads_input_weights(x, h0, c0, p):
+    h, c, hs, cs = h0, c0, [], []
+    for t in range(x.shape[1]):
+        i, _, g, o = gates_of(x[:, t], h, p)
+        f = i  # copy-pasted the input gate's line
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        hs.append(h)
+        cs.append(c)
+    return np.stack(hs, 1), np.stack(cs, 1), None
+
+
+def bwd_dx_reversed(dh, caches, dc_last=None):
+    dx, dh0, dc0, g = bwd_package_steps(dh, caches, dc_last)
+    return dx[:, ::-1], dh0, dc0, g
+
+
+def gc_analytic_denominator(f, x, analytic_grad, eps=1e-5):
+    n = _estimate(f, x, eps)
+    return np.max(np.abs(analytic_grad - n)) / np.max(np.abs(analytic_grad))
+
+
+def ts_norm_squared(params, x, y, lr, max_norm):
+    new, loss, norm = ts_package(params, x, y, lr, max_norm)
+    return new, loss, norm ** 2
+
+
+LAST_WRONG = [
+    (C.check_lstm_forward, (fwd_forget_reads_input_weights,), "your forget gate uses the input gate's weights"),
+    (C.check_lstm_backward, (fwd_caches, bwd_dx_reversed), "dx is in reverse time order"),
+    (C.check_gradient_check, (gc_analytic_denominator,), "the analytic gradient's size alone"),
+    (C.check_train_step, (ts_norm_squared,), "the norm is its square root"),
+]
+
+
+@pytest.mark.parametrize("check, fns, hint", LAST_WRONG, ids=[f[-1].__name__ for _, f, _ in LAST_WRONG])
+def test_last_slips_get_their_hints(check, fns, hint):
+    result = check(*fns)
+    assert not result.passed and hint in result.message, result.message

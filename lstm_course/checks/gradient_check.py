@@ -248,6 +248,11 @@ def _value_hint(value, case, ours, eps):
          float(np.max(np.abs(a - n)))),
         ("you averaged the entries' differences: the error is the largest one, max |a - n| / max(|a| "
          "+ |n|), so that a single wrong entry shows", float(np.mean(np.abs(a - n)) / np.max(np.abs(a) + np.abs(n)))),
+        ("your denominator is the analytic gradient's size alone: divide by max(|a| + |n|), both "
+         "gradients together, so that the error is symmetric and at most 1",
+         float(np.max(np.abs(a - n)) / np.max(np.abs(a)))),
+        ("your denominator is max(max |a|, max |n|): divide by max(|a| + |n|), the largest sum of the "
+         "two", float(np.max(np.abs(a - n)) / max(np.max(np.abs(a)), np.max(np.abs(n))))),
         ("the centred difference divides by 2 eps, not eps: (f(x + eps) - f(x - eps)) / (2 eps)",
          relative_error(a, 2 * n)),
         ("use the absolute value: the error is max |a - n| / ..., never negative",

@@ -64,6 +64,9 @@ def _time_major_hint(got, ref, what, spec):
     if shape == (ref.shape[1], ref.shape[0], ref.shape[2]) and close(arr.transpose(1, 0, 2), ref):
         return (f"{what} is time-major, shape (T, N, ...) = {shape}: return {spec} = {ref.shape}, "
                 "e.g. with np.stack(..., axis=1) or .transpose(1, 0, 2)")
+    if shape == ref.shape and close(arr[:, ::-1], ref):
+        return (f"{what} is in reverse time order: {what}[:, t] belongs to step t (did you append in a "
+                "loop that runs backwards, or forget to reverse a list?)")
     if shape == ref[:, -1].shape and close(arr, ref[:, -1]):
         return f"you returned only the last step's {what}: return every step, {spec} = {ref.shape}"
     if shape == (ref.shape[0], ref.shape[1] + 1, ref.shape[2]) and close(arr[:, 1:], ref):
@@ -293,6 +296,14 @@ def _sequence_components(out, shapes, names=("dx", "dh0", "dc0", "dparams"), fie
     return got
 
 
+def _time_order_hint(got, ref):
+    """dx stored in reverse time order: a list appended in the backward loop, not reversed."""
+    if not close(got["dx"], ref["dx"]) and close(got["dx"][:, ::-1], ref["dx"]):
+        return ("dx is in reverse time order: dx[:, t] belongs to step t, but the backward loop visits "
+                "t = T-1 first (reverse your list, or write dx[:, t] = ...)")
+    return None
+
+
 @checker
 def check_lstm_backward(forward, backward, seed=None):
     """Check your pair forward(x, h0, c0, params) -> (h, c, cache) and
@@ -343,7 +354,8 @@ def check_lstm_backward(forward, backward, seed=None):
         caches = _step_caches(x, h0, c0, p)
         variants = [(hint, _seq_backward(dh, caches, dc_last, **kw)) for hint, kw in SEQUENCE_BACKWARD_VARIANTS]
         variants += [(hint, _seq_backward(dh, caches, dc_last, **kw)) for hint, kw in BACKWARD_VARIANTS]
-        message = diagnose_components(got, ref, variants, groups=(("dparams.", "dparams"),))
+        message = diagnose_components(got, ref, variants, groups=(("dparams.", "dparams"),),
+                                      more=_time_order_hint)
         if message is not None:
             fail(message)
 
@@ -433,7 +445,8 @@ def check_rnn_backward(fn, seed=None):
         variants += [(hint, _rnn_seq_backward(dh, step_caches, **kw)) for hint, kw in RNN_BACKWARD_VARIANTS]
         variants += [(hint1 + "; also " + hint2, _rnn_seq_backward(dh, step_caches, **kw1, **kw2))
                      for hint1, kw1 in RNN_SEQUENCE_VARIANTS[:1] for hint2, kw2 in RNN_BACKWARD_VARIANTS[:1]]
-        message = diagnose_components(got, ref, variants, groups=(("dparams.", "dparams"),))
+        message = diagnose_components(got, ref, variants, groups=(("dparams.", "dparams"),),
+                                      more=_time_order_hint)
         if message is not None:
             fail(message)
 

@@ -73,6 +73,12 @@ def _forward_variants():
         ("you used W_h?.T: weights are stored as (inputs, outputs), so it is h_prev @ W_h?",
          {"W_h_T": True}),
     ]
+    for k in "ifgo":  # one layer reading another layer's weights (a copy-paste slip)
+        for j in "ifgo":
+            if j != k:
+                weights = "".join(j if m == k else m for m in "ifgo")
+                variants.append((f"your {LAYERS[k]} uses the {LAYERS[j]}'s weights (W_x{j}, W_h{j}, b_{j}): "
+                                 f"each layer has its own, W_x{k}, W_h{k}, b_{k}", {"weights": weights}))
     for perm in itertools.permutations("ifgo"):  # layers reading another layer's weights
         if perm != tuple("ifgo"):
             mixed = ", ".join(f"your {LAYERS[k]} uses the {LAYERS[w]}'s weights"

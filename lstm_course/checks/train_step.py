@@ -50,7 +50,7 @@ def _cases(default, seed):
 
 
 def _step(params, x, y, lr, max_norm, clip="ok", update="ok", norm_after=False, loss_after=False,
-          loss_scale=1.0, grad_scale=1.0, which="all", optimizer="sgd"):
+          loss_scale=1.0, grad_scale=1.0, which="all", optimizer="sgd", norm_squared=False):
     """(new_params, loss, norm) of a chosen (possibly wrong) step, built from the package's pieces."""
     loss_fn = make_loss_fn("cross_entropy", "last")
     loss, grads, _ = loss_fn(params, x, y)
@@ -85,7 +85,8 @@ def _step(params, x, y, lr, max_norm, clip="ok", update="ok", norm_after=False, 
         new = SequenceModelParams(tree_map(np.copy, params.cell), new.W_out, new.b_out)
     if loss_after:
         loss = loss_fn(new, x, y)[0] * loss_scale
-    return new, loss, (min(norm, max_norm) if norm_after else norm)
+    norm_out = min(norm, max_norm) if norm_after else norm
+    return new, loss, (norm_out ** 2 if norm_squared else norm_out)
 
 
 VARIANTS = [
@@ -114,6 +115,7 @@ VARIANTS = [
      "max_norm / norm when the global norm is above max_norm", {"clip": "value"}),
     ("the loss is a mean over the batch but its gradient is not: dlogits = (softmax - onehot) / N",
      {"grad_scale": "N"}),
+    ("grad_norm is the sum of squares: the norm is its square root", {"norm_squared": True}),
 ]
 
 

@@ -203,6 +203,16 @@ def test_outside_the_main_thread_a_right_answer_passes():
     assert box["r"].passed, box["r"].message
 
 
+def test_a_caller_with_its_own_limit_can_turn_ours_off(monkeypatch):
+    monkeypatch.setattr(core, "LEARNER_TIMEOUT", None)
+
+    def slow(o, c):
+        time.sleep(0.2)
+        return o * np.tanh(c)
+
+    assert C.check_hidden_state(slow).passed
+
+
 def test_system_exit_becomes_a_message():
     def exits(o, c):
         raise SystemExit(3)

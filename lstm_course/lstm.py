@@ -442,6 +442,7 @@ def lstm_backward(dh: ArrayLike, cache: LSTMCache,
     dc = check_state("dc_last", dc_last, N, H, dtype)
 
     W_x, W_h, _ = params.stacked()
+    W_hT = np.ascontiguousarray(W_h.T)  # (4H, H): the product in the loop reads it row by row
     # The derivative of each layer's squashing function depends on the forward pass only, so it
     # is computed for all steps at once, before the loop (as the input projection is in the
     # forward pass): s (1 - s) for the sigmoid gates i, f, o, 1 - g^2 for the tanh candidate.
@@ -465,7 +466,7 @@ def lstm_backward(dh: ArrayLike, cache: LSTMCache,
         np.multiply(np.concatenate([di, df, dg, do], axis=1), dsquash[t], out=da[t])
         # 4. the cell state, and h_{t-1}: sum_k da_k W_hk^T is one product with the stacked W_h
         dc = dc_total * f[t]
-        dh_next = da[t] @ W_h.T
+        dh_next = da[t] @ W_hT
 
     # The weights are the same at every step, so their gradients sum over steps and batch:
     # one product each over all T N rows, after the loop.

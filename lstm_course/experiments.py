@@ -35,7 +35,9 @@ from .train import TrainingHistory, train
 from .validation import as_real_array, check_instance, check_positive_int
 
 __all__ = ["GapResult", "SweepResult", "train_on_gap", "evaluate_on_gap", "gap_sweep",
-           "lstm_gates_over_sequence", "INTERNAL_GATE_ORDER", "LESSON_10"]
+           "lstm_gates_over_sequence", "INTERNAL_GATE_ORDER", "LESSON_10",
+           "param_count", "rnn_units_matching_lstm", "validation_score", "model_from_arrays", "RACE",
+           "race_unit", "best_learning_rate", "run_race"]
 
 #: The order of the four layers inside `LSTMCache.gates` (T, N, 4H): the three sigmoid layers
 #: first, so one sigmoid call covers them, then the tanh candidate. PyTorch's order (and the
@@ -364,3 +366,152 @@ def lstm_gates_over_sequence(params, x):
     gates["c"] = c[0].copy()
     gates["h"] = h[0].copy()
     return gates
+
+
+# ---------------------------------------------------------------------------------------
+# The fair race of lesson 10, run by `make results` (lstm_course.results).
+
+from .losses import softmax_cross_entropy as _cross_entropy  # noqa: E402
+from .results import experiment  # noqa: E402
+
+
+def param_count(kind, D, H, K):
+    """The number of trainable numbers of `init_sequence_model(kind, D, H, K, ...)`.
+
+    An LSTM has four layers of (D + H + 1) * H numbers, a tanh RNN one; both add a read-out
+    of (H + 1) * K.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be 'lstm' or 'rnn', got {kind!r}")
+    layers = 4 if kind == "lstm" else 1
+    return layers * (D + H + 1) * H + (H + 1) * K
+
+
+def rnn_units_matching_lstm(H, D, K):
+    """The hidden size of the tanh RNN whose parameter count is closest to an LSTM with H units."""
+    target = param_count("lstm", D, check_positive_int("H", H), K)
+    return min(range(1, 4 * H + 1), key=lambda h: (abs(param_count("rnn", D, h, K) - target), h))
+
+
+def validation_score(params, gap, seed, val_size=256, n_classes=8):
+    """(accuracy, mean cross-entropy) on the validation sequences of (seed, gap).
+
+    These are the very sequences `train_on_gap` uses for its early-stopping decision (the
+    validation stream of `_streams`); the test sequences are never used to choose anything.
+    """
+    _, _, val_rng, _ = _streams(_check_seed(seed), _check_gap(gap))
+    x, y = delayed_recall(val_size, gap, n_classes, rng=val_rng)
+    out, _ = model_forward(params, x, "last")
+    loss, _ = _cross_entropy(out, y)
+    return _accuracy(out, y), float(loss)
+
+
+def _curve(values, every):
+    """Means of consecutive windows of `every` steps (the last window may be shorter)."""
+    values = np.asarray(values, dtype=float)
+    return [float(values[k:k + every].mean()) for k in range(0, len(values), every)]
+
+
+def _params_to_lists(params):
+    arrays = {f"cell.{k}": v for k, v in vars(params.cell).items()}
+    arrays.update({"W_out": params.W_out, "b_out": params.b_out})
+    return {k: np.asarray(v).tolist() for k, v in arrays.items()}
+
+
+def model_from_arrays(kind, arrays, prefix=""):
+    """Rebuild a `SequenceModelParams` from the arrays of a race checkpoint (keys PREFIX + name)."""
+    from .lstm import LSTMParams as _L
+    from .rnn import RNNParams as _R
+
+    cell_type = _L if kind == "lstm" else _R
+    names = [f.name for f in dataclasses.fields(cell_type)]
+    cell = cell_type(**{n: np.asarray(arrays[f"{prefix}cell.{n}"]) for n in names})
+    return SequenceModelParams(cell, np.asarray(arrays[f"{prefix}W_out"]), np.asarray(arrays[f"{prefix}b_out"]))
+
+
+#: Lesson 10's race. Every model trains at each gap with its own best learning rate from
+#: LR_GRID, chosen on validation sequences with SELECT_SEED on SELECT_STEPS steps; then it
+#: trains with that rate on every seed of the experiment with the full budget of STEPS.
+RACE = {
+    "gaps": (20, 40, 80),
+    "steps": 500,
+    "select_steps": 250,
+    "select_seed": 10,
+    "lr_grid": (3e-4, 1e-3, 3e-3, 1e-2),
+    "curve_every": 10,
+    "checkpoint_gap": 40,
+    "train": {"clip": 1.0, "batch_size": 64, "n_classes": 8, "eval_size": 512, "val_size": 256,
+              "solved_at": 0.95, "target_accuracy": 1.0},
+    "models": {
+        "LSTM, forget bias 1": {"kind": "lstm", "H": 64, "forget_bias": 1.0},
+        "LSTM, forget bias 3": {"kind": "lstm", "H": 64, "forget_bias": 3.0},
+        "tanh RNN, 64 units": {"kind": "rnn", "H": 64},
+        "tanh RNN, 133 units": {"kind": "rnn", "H": 133},  # about the LSTM's parameter count
+    },
+}
+
+
+def race_unit(spec, gap, seed, lr, steps, settings=RACE):
+    """Train one model of the race (spec: a value of RACE["models"]) and summarise the run as JSON.
+
+    Returns a dict: test accuracy, solved, steps taken, validation accuracy and loss, and the
+    learning curves (batch accuracy and loss, means over windows of settings["curve_every"] steps).
+    """
+    r = train_on_gap(gap=gap, seed=seed, steps=steps, lr=lr, **spec, **settings["train"])
+    val_acc, val_loss = validation_score(r.params, gap, seed, settings["train"]["val_size"],
+                                         settings["train"]["n_classes"])
+    every = settings["curve_every"]
+    return {"accuracy": r.accuracy, "solved": bool(r.solved), "steps": r.steps,
+            "val_accuracy": val_acc, "val_loss": val_loss,
+            "curve_accuracy": _curve(r.history.accuracy, every), "curve_loss": _curve(r.history.loss, every),
+            "params": _params_to_lists(r.params)}
+
+
+def best_learning_rate(scores, solved_at=0.95):
+    """The best rate of a grid from {lr: unit}: solved on validation in the fewest steps, else the
+    highest validation accuracy, ties broken by the lower validation loss."""
+    def key(lr):
+        s = scores[lr]
+        solved = s["val_accuracy"] >= solved_at
+        return (not solved, s["steps"] if solved else 0, -s["val_accuracy"], s["val_loss"])
+    return min(scores, key=key)
+
+
+@experiment("lesson10_race", seeds=(0, 1, 2, 3), settings=RACE,
+            description="lesson 10: RNNs against LSTMs on delayed recall, each at its own best learning rate")
+def run_race(runner):
+    """The race: learning-rate selection per model and gap, then every seed at the chosen rate."""
+    s = runner.settings
+    models, gaps, seeds = s["models"], s["gaps"], runner.seeds
+    runner.expect(len(models) * len(gaps) * (len(s["lr_grid"]) + len(seeds)))
+    data = {"selection": {}, "chosen_lr": {}, "runs": {}, "param_count": {}}
+    D = delayed_recall_query_index(s["train"]["n_classes"]) + 1
+    checkpoint = {}
+    for label, spec in models.items():
+        data["param_count"][label] = param_count(spec["kind"], D, spec["H"], s["train"]["n_classes"])
+        data["selection"][label], data["chosen_lr"][label], data["runs"][label] = {}, {}, {}
+        for gap in gaps:
+            scores = {}
+            for lr in s["lr_grid"]:
+                unit = runner.unit({"phase": "select", "model": label, "gap": gap, "lr": lr},
+                                   lambda: race_unit(spec, gap, s["select_seed"], lr, s["select_steps"], s))
+                unit.pop("params", None)
+                scores[lr] = unit
+            lr = best_learning_rate(scores, s["train"]["solved_at"])
+            data["selection"][label][str(gap)] = {str(k): v for k, v in scores.items()}
+            data["chosen_lr"][label][str(gap)] = lr
+            runs = []
+            for seed in seeds:
+                unit = runner.unit({"phase": "race", "model": label, "gap": gap, "seed": seed, "lr": lr},
+                                   lambda: race_unit(spec, gap, seed, lr, s["steps"], s))
+                params = unit.pop("params")
+                if spec["kind"] == "lstm" and gap == s["checkpoint_gap"]:
+                    for name, value in params.items():
+                        checkpoint[f"{label}|seed{seed}|{name}"] = np.asarray(value)
+                runs.append(dict(unit, seed=seed))
+            data["runs"][label][str(gap)] = runs
+            acc = [r["accuracy"] for r in runs]
+            runner.log(f"{label}, gap {gap}, lr {lr:g}: accuracy min {min(acc):.3f} "
+                       f"median {np.median(acc):.3f} max {max(acc):.3f}")
+    runner.save_checkpoint(checkpoint)
+    return data

@@ -176,6 +176,37 @@ def test_hidden_path_equals_all_paths_when_the_forget_gate_is_shut():
     np.testing.assert_allclose(a, b, rtol=1e-12)
 
 
+def test_gradient_routes_full_matches_finite_differences_and_cell_route_is_the_formula():
+    """full = the whole dh_T/dc_{T-k} (finite differences); cell = diag(o_T (1 - tanh^2 c_T) prod f)."""
+    p = lstm_problem(seed=11, T=5, H=3)
+    routes = analysis.gradient_routes(p.params, p.x, h0=p.h0, c0=p.c0)
+    h, c, cache = lstm_forward(p.x, p.h0, p.c0, p.params)
+    f = np.stack([lstm_step_forward(p.x[:, t], *lstm_state_at(p, t), p.params)[2].f for t in range(p.T)])
+    o_T = lstm_step_forward(p.x[:, -1], *lstm_state_at(p, p.T - 1), p.params)[2].o
+    read = o_T * (1 - np.tanh(c[:, -1]) ** 2)  # dh_T/dc_T, diagonal
+    for k in range(1, p.T + 1):
+        t = p.T - k
+        h_t, c_t = lstm_state_at(p, t)
+        J = fd_jacobian(lstm_last_from(p, t, h_t, c_t, "c"), c_t)
+        np.testing.assert_allclose(routes["full"][:, k], np.linalg.norm(J, ord=2, axis=(1, 2)), rtol=1e-6)
+        lane = np.abs(read * np.prod(f[t:], axis=0)).max(axis=1)
+        np.testing.assert_allclose(routes["cell"][:, k], lane, rtol=1e-10)
+    for name in ("cell", "hidden"):  # at lag 1 there is one route only
+        np.testing.assert_allclose(routes[name][:, 1], routes["full"][:, 1], rtol=1e-12)
+    assert not np.allclose(routes["full"][:, 3:], routes["cell"][:, 3:])
+    assert not np.allclose(routes["full"][:, 3:], routes["hidden"][:, 3:])
+
+
+def test_gradient_routes_when_nothing_reads_h_the_lane_is_everything():
+    p = lstm_problem(seed=12, T=5, H=3)
+    no_h = dataclasses.replace(p.params, **{f"W_h{g}": np.zeros((p.H, p.H)) for g in "ifgo"})
+    routes = analysis.gradient_routes(no_h, p.x, h0=p.h0, c0=p.c0)
+    np.testing.assert_allclose(routes["full"], routes["cell"], rtol=1e-12)
+    assert np.all(routes["hidden"][:, 2:] == 0)
+    with pytest.raises(TypeError, match="LSTMParams"):
+        analysis.gradient_routes(init_rnn_params(2, 3, np.random.default_rng(0)), p.x)
+
+
 def test_upstream_gives_the_norm_of_the_backpropagated_gradient():
     p = lstm_problem(seed=8)
     u = upstream_for(p.N, p.H)
@@ -299,7 +330,7 @@ def test_bad_inputs_raise_clear_errors():
     with pytest.raises(ValueError, match="only the hidden path"):
         hidden_gradient_norms(p.params, p.x, path="hidden")
     with pytest.raises(ValueError, match="path must be one of"):
-        hidden_gradient_norms(q.params, q.x, path="cell")
+        hidden_gradient_norms(q.params, q.x, path="lane")
     with pytest.raises(ValueError, match="not both"):
         hidden_gradient_norms(p.params, p.x, u, rng=np.random.default_rng(0))
     with pytest.raises(TypeError, match="rng must be a Generator"):

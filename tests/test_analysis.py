@@ -385,6 +385,21 @@ def test_lesson03_survival_after_50_steps_orders_as_claimed(seed):
     assert fb1 > 1e4 * max(rnn_, fb0) and fb3 > 1
 
 
+@pytest.mark.parametrize("seed", [1, 2, 100, 101])
+def test_lesson09_routes_claims_hold_on_other_seeds(seed):
+    """Lesson 09: untrained, H = 64, 4 sequences of T = 60: dh_T/dc_{T-k} in full and by route."""
+    rng = np.random.default_rng(seed)
+    seqs, _ = delayed_recall(4, gap=58, rng=rng)
+    routes = {b: analysis.gradient_routes(init_lstm_params(13, 64, rng, forget_bias=b), seqs) for b in (3.0, 1.0)}
+    med = {b: {name: np.median(v, axis=0) for name, v in r.items()} for b, r in routes.items()}
+    for b, r in routes.items():
+        assert med[b]["hidden"][50] < 1e-30
+        assert (r["full"][:, 50] > 10 * r["cell"][:, 50]).all()
+    assert med[3.0]["full"][50] > 1 and med[1.0]["full"][50] < 1e-2
+    rate = {b: (med[b]["full"][50] / med[b]["full"][20]) ** (1 / 30) for b in (3.0, 1.0)}
+    assert rate[3.0] > 1 / (1 + np.exp(-3.0)) and rate[1.0] > 1 / (1 + np.exp(-1.0)) and rate[3.0] > rate[1.0] + 0.1
+
+
 @pytest.mark.slow
 def test_lesson01_and_02_rnn_sweep_claims_hold_across_seeds():
     """Lessons 01-02: within 150 Adam steps (H = 32, lr 3e-3, batch 32) every seed learns gaps 2 and

@@ -72,10 +72,20 @@ plt.show()
 # %%
 c_old = np.array([0.8, -0.6, 0.5])
 f_demo = sigmoid(np.array([6.0, 0.0, -6.0]))  # pre-activations: large, zero, very negative
-kept = f_demo * c_old
 print("forget gate f:   ", f_demo)
 print("old cell c_prev: ", c_old)
-print("kept f * c_prev: ", kept)
+print("kept f * c_prev: ", f_demo * c_old)
+
+# The same through the package's LSTM: one step, all weights zero, forget biases (6, 0, -6), and
+# the input gate shut (bias -40, so i * g adds about 1e-18): the new cell is what the gate kept.
+shut = {}
+for k in "ifgo":  # one input (D = 1), three units (H = 3)
+    shut.update({f"W_x{k}": np.zeros((1, 3)), f"W_h{k}": np.zeros((3, 3)), f"b_{k}": np.zeros(3)})
+shut.update(b_f=np.array([6.0, 0.0, -6.0]), b_i=np.full(3, -40.0))
+_, c_new, _ = lstm_forward(np.zeros((1, 1, 1)), None, c_old[None], LSTMParams(**shut))
+kept = c_new[0, -1]
+print("c_t from lstm_forward:", kept)
+assert np.allclose(kept, f_demo * c_old, rtol=0, atol=1e-15), "the lane's first operation is f * c_prev"
 assert abs(kept[0] - c_old[0]) < 0.01 * abs(c_old[0]), "f close to 1 keeps the unit"
 assert abs(kept[1] - 0.5 * c_old[1]) < 1e-12, "f = 0.5 keeps half"
 assert abs(kept[2]) < 0.01 * abs(c_old[2]), "f close to 0 wipes the unit"
@@ -83,8 +93,15 @@ assert abs(kept[2]) < 0.01 * abs(c_old[2]), "f close to 0 wipes the unit"
 # %% [markdown]
 # The first unit survives almost untouched, the second is halved, the third is gone. The gate
 # does not read the cell state itself: it decides from $h_{t-1}$ and $x_t$ alone, one decision per
-# unit. (Some LSTM variants let the gates look at the cell as well, with "peephole" connections;
-# Gers, Schraudolph & Schmidhuber 2002. The standard LSTM here does not.)
+# unit. (Some LSTM variants let the gates look at the cell as well, with "peephole" connections,
+# proposed by Gers & Schmidhuber (2000) and used for precise timing by Gers, Schraudolph &
+# Schmidhuber (2002). The standard LSTM here does not.)
+#
+# The notes put the forget gate's job as deciding "whether the information from the previous
+# state's output should be pushed to the memory lane, and to what extent". More precisely: the gate
+# *reads* the previous output $h_{t-1}$ (with $x_t$) to make its decision, but what it scales is the
+# cell state $c_{t-1}$ that is already on the lane. It pushes nothing onto the lane; adding new
+# content is the input gate's job (lesson 05).
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # A common slip: reading 0 as "keep" because "forget = 0" sounds like "forget nothing". The gate

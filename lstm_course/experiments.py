@@ -37,7 +37,8 @@ from .validation import as_real_array, check_instance, check_positive_int
 __all__ = ["GapResult", "SweepResult", "train_on_gap", "evaluate_on_gap", "gap_sweep",
            "lstm_gates_over_sequence", "INTERNAL_GATE_ORDER", "LESSON_10",
            "param_count", "rnn_units_matching_lstm", "validation_score", "model_from_arrays", "RACE",
-           "race_unit", "best_learning_rate", "run_race"]
+           "race_unit", "best_learning_rate", "run_race", "VARIANT_SEEDS", "LESSON_05", "LESSON_07",
+           "adding_variants_unit", "output_tanh_unit", "run_lesson05", "run_lesson07"]
 
 #: The order of the four layers inside `LSTMCache.gates` (T, N, 4H): the three sigmoid layers
 #: first, so one sigmoid call covers them, then the tanh candidate. PyTorch's order (and the
@@ -515,3 +516,84 @@ def run_race(runner):
                        f"median {np.median(acc):.3f} max {max(acc):.3f}")
     runner.save_checkpoint(checkpoint)
     return data
+
+
+# ---------------------------------------------------------------------------------------
+# Lessons 05 and 07: the variants' claims over many seeds, run by `make results`.
+
+#: Seeds of the variant experiments: the lessons' own (0-7) and seeds no lesson uses (100-103).
+VARIANT_SEEDS = tuple(range(8)) + (100, 101, 102, 103)
+
+LESSON_05 = {"variants": ("full", "sigmoid_candidate", "no_input_gate"), "H": 16, "T": 20, "batch_size": 32,
+             "steps": 600, "lr": 0.01, "clip": 1.0, "solved_mse": 0.01, "final_window": 50,
+             "data_seed": "1000 + seed"}
+
+
+def adding_variants_unit(seed, settings=LESSON_05):
+    """Lesson 05 for one seed: the three cells from the same weights (seed) on the same batches
+    (seed 1000 + seed). Returns {variant: {"final": mean MSE of the last steps, "first": first step
+    whose batch MSE is below solved_mse, or None}}."""
+    from .tasks import adding_problem
+    from .variants import make_variant_loss_fn
+    from .train import train as _train
+
+    s = settings
+    params0 = init_sequence_model("lstm", 2, s["H"], 1, np.random.default_rng(seed))
+    out = {}
+    for variant in s["variants"]:
+        _, history = _train(params0, make_variant_loss_fn(variant, loss="mse"),
+                            lambda rng: adding_problem(s["batch_size"], s["T"], rng), s["steps"],
+                            Adam(lr=s["lr"]), np.random.default_rng(1000 + seed), clip_norm=s["clip"],
+                            progress=False)
+        out[variant] = {"final": float(np.mean(history.loss[-s["final_window"]:])),
+                        "first": history.first_step(loss=s["solved_mse"])}
+    return out
+
+
+@experiment("lesson05_adding", seeds=VARIANT_SEEDS, settings=LESSON_05,
+            description="lesson 05: full LSTM, sigmoid candidate and no input gate on the adding problem")
+def run_lesson05(runner):
+    """Every seed of lesson 05's comparison."""
+    runner.expect(len(runner.seeds))
+    return {str(seed): runner.unit({"seed": seed}, lambda: adding_variants_unit(seed, runner.settings))
+            for seed in runner.seeds}
+
+
+LESSON_07 = {"variants": ("full", "no_output_tanh"), "H": 16, "gap": 20, "batch_size": 32, "steps": 300,
+             "lr": 0.01, "clip": 1.0, "forget_bias": 3.0, "test_multiples": (1, 2, 4, 8), "test_size": 200,
+             "test_seed": 7, "data_seed": "100 + seed"}
+
+
+def output_tanh_unit(seed, settings=LESSON_07):
+    """Lesson 07 for one seed: both cells from the same weights (seed) on the same batches (seed
+    100 + seed), trained at one gap and tested at multiples of it. Returns {variant: {"first":
+    first step with a batch at 95 % accuracy, "acc": test accuracy per multiple, "h_max": largest
+    |h| per multiple}}."""
+    from .train import train as _train
+    from .variants import make_variant_loss_fn, variant_forward
+
+    s = settings
+    params0 = init_sequence_model("lstm", 13, s["H"], 8, np.random.default_rng(seed), forget_bias=s["forget_bias"])
+    out = {}
+    for variant in s["variants"]:
+        params, history = _train(params0, make_variant_loss_fn(variant),
+                                 lambda rng: delayed_recall(s["batch_size"], gap=s["gap"], rng=rng), s["steps"],
+                                 Adam(lr=s["lr"]), np.random.default_rng(100 + seed), clip_norm=s["clip"],
+                                 progress=False)
+        acc, h_max = [], []
+        for k in s["test_multiples"]:
+            x, y = delayed_recall(s["test_size"], gap=k * s["gap"], rng=np.random.default_rng(s["test_seed"]))
+            h, _, _ = variant_forward(x, None, None, params.cell, variant)
+            acc.append(_accuracy(h[:, -1] @ params.W_out + params.b_out, y))
+            h_max.append(float(np.abs(h).max()))
+        out[variant] = {"first": history.first_step(accuracy=0.95), "acc": acc, "h_max": h_max}
+    return out
+
+
+@experiment("lesson07_output_tanh", seeds=VARIANT_SEEDS, settings=LESSON_07,
+            description="lesson 07: the LSTM with and without the output tanh, tested beyond its training gap")
+def run_lesson07(runner):
+    """Every seed of lesson 07's comparison."""
+    runner.expect(len(runner.seeds))
+    return {str(seed): runner.unit({"seed": seed}, lambda: output_tanh_unit(seed, runner.settings))
+            for seed in runner.seeds}

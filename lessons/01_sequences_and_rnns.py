@@ -98,7 +98,8 @@ plt.show()
 # | a line that forks | a **copy**: the same vector goes both ways |
 #
 # In the LSTM diagrams from lesson 03 on, each layer has its own colour, and the cell state is the
-# orange line across the top. Sources are listed on the [references](../references.md) page.
+# orange line across the top. Every work the course cites is listed in `docs/references.md` (the
+# *References* page of the course website).
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Stress that the unrolled picture is not a deeper network with different weights in each layer: it

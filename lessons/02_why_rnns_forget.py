@@ -18,6 +18,8 @@
 # learn that the answer depends on a cue 30 steps back, the gradient of the loss has to travel those
 # 30 steps back along the main line, and on the way it is multiplied by the same kind of matrix at
 # every step. A product of many matrices tends to shrink to nothing or to blow up. We measure both.
+# The problem was first analysed by Hochreiter (1991) in his diploma thesis, and found independently
+# by Bengio, Simard & Frasconi (1994); it is the reason the LSTM was invented.
 #
 # **Goals**
 #

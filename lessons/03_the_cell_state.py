@@ -258,8 +258,9 @@ print("all claims hold")
 # ## Why the forget bias is a design decision
 #
 # - The forget gate itself came after the first LSTM. The cell of Hochreiter & Schmidhuber (1997)
-#   carried its content with a fixed factor of 1, so its lane could never lose a gradient, but it
-#   could not drop stale content either. Gers, Schmidhuber & Cummins (2000) added the forget gate to
+#   carried its content with a fixed factor of 1, so an error signal could circulate along it
+#   unchanged for as long as needed; they called it the **constant error carousel**. Its lane could
+#   never lose a gradient, but it could not drop stale content either. Gers, Schmidhuber & Cummins (2000) added the forget gate to
 #   let the cell reset itself; the price is that the factor is now learnt, and can start out small.
 # - Jozefowicz, Zaremba & Sutskever (2015) searched through thousands of recurrent architectures and
 #   found that adding 1 to the LSTM's forget-gate bias at initialisation closes the gap between the

@@ -18,7 +18,10 @@
 # precisely, training updates only the weights; the gradient *flows through* those four groups, in
 # that order, and each layer hands its share to its own weights. We derive the gradient of one LSTM
 # step in exactly that order, check it against finite differences and against PyTorch, and then
-# follow a gradient back in time along the routes an LSTM offers.
+# follow a gradient back in time along the routes an LSTM offers. (The first LSTM, Hochreiter &
+# Schmidhuber 1997, cut the gradient short on purpose: only the error on the cell state travelled
+# back in time. The full gradient derived here, the form libraries use today, is that of Graves &
+# Schmidhuber 2005.)
 #
 # **Goals**
 #

@@ -23,11 +23,12 @@
 #   one number between 0 and 1 for each unit of the cell state.
 # - Read those numbers: 1 keeps a unit as it is, 0 wipes it, anything between keeps a fraction.
 # - Follow a worked example with weights set by hand: a new subject in a sentence erases the old
-#   subject's gender from the cell and leaves everything else alone.
+#   subject's gender from the cell and leaves everything else alone (an example from Olah 2015).
+# - See why the gate's bias decides how much an untrained cell keeps.
 # - Exercise: write the forget gate.
 #
-# **Prerequisites:** [03 · The cell state](03_the_cell_state.ipynb) (the memory lane, and why
-# the forget gate's bias matters); NumPy matrix products.
+# **Prerequisites:** [03 · The cell state](03_the_cell_state.ipynb) (the memory lane, and why its
+# factors must stay near 1); NumPy matrix products.
 
 # %%
 import numpy as np
@@ -38,7 +39,8 @@ plt.rcParams["figure.dpi"] = 72  # small stored figures
 from lstm_course.activations import sigmoid
 from lstm_course.checks import check_forget_gate
 from lstm_course.diagrams import GATE_COLORS, draw_lstm_cell
-from lstm_course.lstm import LSTMParams, lstm_forward
+from lstm_course.lstm import LSTMParams, init_lstm_params, lstm_forward, lstm_step_forward
+from lstm_course.tasks import delayed_recall
 
 np.set_printoptions(precision=3, suppress=True)
 
@@ -232,8 +234,46 @@ plt.show()
 #
 # Forgetting also adds up over time. A gate a little below 1 at every step keeps the product
 # $f_1 f_2 \cdots f_T$ of lesson 03, which decides how long anything survives on the memory lane.
-# That is why the forget gate's bias is usually started positive, so that an untrained cell keeps
-# by default (Gers et al. 2000; Jozefowicz et al. 2015).
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The forget gate's bias
+#
+# Before training, the weights are small and random, so the gate's pre-activation
+# $x_t W_{xf} + h_{t-1} W_{hf} + b_f$ stays close to its bias $b_f$, and the gate starts near
+# $\sigma(b_f)$: 0.5 for a bias of 0, 0.73 for 1, 0.95 for 3, the three factors of lesson 03's
+# hundred steps. We check it on untrained LSTMs of 64 units reading 16 random sequences of 50 steps.
+
+# %%
+x_check, _ = delayed_recall(16, gap=48, rng=np.random.default_rng(0))  # (16, 50, 13)
+f_median = {}
+for bias in (0.0, 1.0, 3.0):
+    untrained = init_lstm_params(13, 64, np.random.default_rng(1), forget_bias=bias)
+    h, c, f_seen = np.zeros((16, 64)), np.zeros((16, 64)), []
+    for t in range(x_check.shape[1]):
+        h, c, step = lstm_step_forward(x_check[:, t], h, c, untrained)
+        f_seen.append(step.f)  # (16, 64): this step's forget gate
+    f_seen = np.array(f_seen)
+    f_median[bias] = float(np.median(f_seen))
+    print(f"forget bias {bias:.0f}: sigma(bias) = {sigmoid(bias):.3f}; the gate over 50 steps: median "
+          f"{f_median[bias]:.3f}, 5th to 95th percentile {np.percentile(f_seen, 5):.3f} to "
+          f"{np.percentile(f_seen, 95):.3f}")
+    assert abs(f_median[bias] - sigmoid(bias)) < 0.05, "an untrained gate starts near sigma(bias)"
+
+# %% [markdown]
+# So the bias decides which of lesson 03's worlds training *starts* in: with a bias of 0, half of
+# the cell is lost at every step and almost nothing crosses a long gap; with a bias of 1 or 3, much
+# more does. The network can move its gates later, but only if some signal from far back reaches it
+# first (lessons 09 and 10 measure how much does).
+#
+# - Gers, Schmidhuber & Cummins (2000), who added the forget gate, already started its bias
+#   positive, so that a new cell keeps by default.
+# - Jozefowicz, Zaremba & Sutskever (2015) searched through thousands of recurrent architectures and
+#   found that adding 1 to the LSTM's forget-gate bias at initialisation closes most of the gap between
+#   the LSTM and the GRU, its best-known rival. Libraries disagree on the default: Keras adds 1 to the
+#   forget bias, PyTorch starts every bias near 0. This package's `init_lstm_params` takes
+#   `forget_bias` explicitly (default 1), and lesson 10 races LSTMs with biases 1 and 3.
+# - A large bias is not free: a cell that keeps everything at first must *learn* to forget what no
+#   longer matters, which is the gate's whole job.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercise: the forget gate
@@ -261,6 +301,9 @@ check_forget_gate(forget_gate)
 #   shrink a unit, never grow it or flip its sign.
 # - In the hand-built example a name drove the gate on the "gender" unit to 0.002, leaving less
 #   than 1 % of Alice's gender, while the other units kept more than 99 % of their value.
+# - Untrained, the gate sits near $\sigma(b_f)$: its bias decides how much of the cell survives a long
+#   gap at the start of training, which is why it is started positive (Gers et al. 2000; Jozefowicz
+#   et al. 2015).
 # - Forgetting is one decision; writing something new is another. That is the next lesson.
 #
 # [← Previous: 03 · The cell state](03_the_cell_state.ipynb) ·

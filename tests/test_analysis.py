@@ -365,25 +365,7 @@ def test_public_names():
 
 
 # ---------------------------------------------------------------------------------------
-# The lessons' claims, on other seeds than the notebooks use (lessons 01-03 assert them on one)
-
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_lesson03_survival_after_50_steps_orders_as_claimed(seed):
-    """Lesson 03: untrained, H = 64, gradient on the whole state 50 steps back, relative to lag 0."""
-    rng = np.random.default_rng(seed)
-    D, H, T = 13, 64, 50
-    xs, _ = delayed_recall(16, gap=T - 2, rng=rng)
-    nets = [init_rnn_params(D, H, rng)] + [init_lstm_params(D, H, rng, forget_bias=b) for b in (0.0, 1.0, 3.0)]
-    survives = []
-    for p in nets:
-        g = hidden_gradient_norms(p, xs, rng=rng, wrt="state")
-        survives.append(float(np.median(g[:, 50] / g[:, 0])))
-    rnn_, fb0, fb1, fb3 = survives
-    assert max(rnn_, fb0) < fb1 < fb3
-    assert rnn_ < 1e-9 and fb0 < 1e-9
-    assert 1e-6 < fb1 < 1e-2
-    assert fb1 > 1e4 * max(rnn_, fb0) and fb3 > 1
-
+# The lessons' claims, on other seeds than the notebooks use (the lessons assert them on one)
 
 @pytest.mark.parametrize("seed", [1, 2, 100, 101])
 def test_lesson09_routes_claims_hold_on_other_seeds(seed):

@@ -38,7 +38,8 @@ __all__ = ["GapResult", "SweepResult", "train_on_gap", "evaluate_on_gap", "gap_s
            "lstm_gates_over_sequence", "INTERNAL_GATE_ORDER", "LESSON_10",
            "param_count", "rnn_units_matching_lstm", "validation_score", "model_from_arrays", "RACE",
            "race_unit", "best_learning_rate", "run_race", "VARIANT_SEEDS", "LESSON_05", "LESSON_07",
-           "adding_variants_unit", "output_tanh_unit", "run_lesson05", "run_lesson07"]
+           "adding_variants_unit", "output_tanh_unit", "run_lesson05", "run_lesson07",
+           "LESSON_10_GATES", "gate_summary", "trained_gates_unit", "run_lesson10_gates"]
 
 #: The order of the four layers inside `LSTMCache.gates` (T, N, 4H): the three sigmoid layers
 #: first, so one sigmoid call covers them, then the tanh candidate. PyTorch's order (and the
@@ -597,3 +598,86 @@ def run_lesson07(runner):
     runner.expect(len(runner.seeds))
     return {str(seed): runner.unit({"seed": seed}, lambda: output_tanh_unit(seed, runner.settings))
             for seed in runner.seeds}
+
+
+# ---------------------------------------------------------------------------------------
+# Lesson 10: the gates of LSTMs trained until they solve the task.
+
+LESSON_10_GATES = {"kind": "lstm", "H": 64, "forget_bias": 3.0, "gap": 40, "lr": 3e-3, "steps": 400,
+                   "train": {"clip": 1.0, "batch_size": 64, "n_classes": 8, "eval_size": 512, "val_size": 256,
+                             "solved_at": 0.95, "target_accuracy": None},
+                   "analysis": {"n": 256, "holding_units": 8, "seed_offset": 500}}
+
+
+def gate_summary(params, gap, rng, n=256, holding_units=8, n_classes=8):
+    """What the gates of a trained LSTM do on `n` fresh delayed-recall sequences.
+
+    The *cue-holding units* are the `holding_units` units whose cell state, at the last distractor
+    step, differs most between cues (the spread, over the cues, of the mean cell state of each cue).
+
+    Parameters
+    ----------
+    params : SequenceModelParams of an LSTM
+    gap : int
+    rng : numpy.random.Generator
+        Draws the sequences.
+    n, holding_units, n_classes : int
+
+    Returns
+    -------
+    dict of JSON values
+        "units": the cue-holding units, best first; "spread": their spread, and "spread_median": the
+        median spread of all units; for the holding units and for the others ("rest"): "f_gap" the
+        mean forget gate over the gap, "kept" the median (over sequences and units) of the product of
+        the forget gates over the gap, "i_cue" / "i_gap" the mean input gate at the cue and over the
+        gap, "o_query" / "o_gap" the mean output gate at the query and over the gap; and "b_f" the
+        mean forget bias of the holding units and of the rest.
+    """
+    check_instance("params", params, SequenceModelParams, " (a trained model)")
+    x, y = delayed_recall(n, gap, n_classes, rng=rng)
+    g = [lstm_gates_over_sequence(params, seq) for seq in x]
+    gates = {k: np.array([d[k] for d in g]) for k in ("i", "f", "o", "c")}  # each (n, T, H)
+    present = [k for k in range(n_classes) if (y == k).any()]
+    by_cue = np.array([gates["c"][y == k, -2].mean(axis=0) for k in present])  # (K, H) at the last distractor
+    spread = by_cue.std(axis=0)  # (H,)
+    order = np.argsort(spread)[::-1]
+    hold, rest = order[:holding_units], order[holding_units:]
+    gap_steps = slice(1, gap + 1)
+
+    def describe(units):
+        f = gates["f"][:, gap_steps][:, :, units]
+        return {"f_gap": float(f.mean()), "kept": float(np.median(np.prod(f, axis=1))),
+                "i_cue": float(gates["i"][:, 0, units].mean()), "i_gap": float(gates["i"][:, gap_steps][:, :, units].mean()),
+                "o_query": float(gates["o"][:, -1, units].mean()), "o_gap": float(gates["o"][:, gap_steps][:, :, units].mean()),
+                "b_f": float(params.cell.b_f[units].mean())}
+
+    return {"units": hold.tolist(), "spread": spread[hold].tolist(), "spread_median": float(np.median(spread)),
+            "hold": describe(hold), "rest": describe(rest)}
+
+
+def trained_gates_unit(seed, settings=LESSON_10_GATES):
+    """Train one LSTM of lesson 10's gate analysis for the whole budget and summarise its gates."""
+    s = settings
+    r = train_on_gap(s["kind"], s["gap"], seed=seed, steps=s["steps"], forget_bias=s["forget_bias"], H=s["H"],
+                     lr=s["lr"], **s["train"])
+    a = s["analysis"]
+    summary = gate_summary(r.params, s["gap"], np.random.default_rng(a["seed_offset"] + seed), a["n"],
+                           a["holding_units"], s["train"]["n_classes"])
+    return {"accuracy": r.accuracy, "solved": bool(r.solved), "steps": r.steps,
+            "final_loss": float(np.mean(r.history.loss[-20:])), "gates": summary,
+            "params": _params_to_lists(r.params)}
+
+
+@experiment("lesson10_gates", seeds=(0, 1, 2, 3), settings=LESSON_10_GATES,
+            description="lesson 10: the gates of LSTMs trained on gap 40 for 400 steps (checkpoints)")
+def run_lesson10_gates(runner):
+    """Every seed: train, summarise the gates, keep the weights as a checkpoint."""
+    runner.expect(len(runner.seeds))
+    data, checkpoint = {}, {}
+    for seed in runner.seeds:
+        unit = runner.unit({"seed": seed}, lambda: trained_gates_unit(seed, runner.settings))
+        for name, value in unit.pop("params").items():
+            checkpoint[f"seed{seed}|{name}"] = np.asarray(value)
+        data[str(seed)] = unit
+    runner.save_checkpoint(checkpoint)
+    return data

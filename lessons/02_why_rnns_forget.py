@@ -367,8 +367,8 @@ assert signal[3] > 0.1 and signal[33] < 1e-5, "the cue's gradient: sizeable at g
 # move.
 #
 # The honest reading: this is about a **fixed budget**. Vanishing gradients make long gaps slow and
-# unreliable to learn, not impossible: with a larger budget a plain RNN often gets further (lesson 10
-# shows one that solves gap 20 once it may take more steps). The cure the rest of the course studies
+# unreliable to learn, not impossible: with a larger budget a plain RNN often gets further (in lesson
+# 10, with 500 steps and its best learning rate, a plain RNN solves a gap of 20 on some seeds). The cure the rest of the course studies
 # is to change the architecture so that a gradient has a path along which it does not have to shrink.
 
 # %% [markdown] slideshow={"slide_type": "notes"}

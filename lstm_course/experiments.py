@@ -15,6 +15,17 @@ and all three are reported with every result.
 - :func:`lstm_gates_over_sequence`: the four gates (and the states) of a trained LSTM
   across one sequence, by name, read from `lstm_forward`'s cache.
 
+Experiments that take minutes, registered for `make results` (lstm_course.results):
+
+- ``lesson10_race`` (:func:`run_race`, settings :data:`RACE`): RNNs against LSTMs, each model at
+  its own best learning rate (:func:`best_learning_rate`, chosen on validation sequences), an RNN
+  with as many units and one with about as many parameters (:func:`rnn_units_matching_lstm`), four
+  seeds, learning curves;
+- ``lesson10_gates`` (:func:`run_lesson10_gates`): LSTMs trained for a whole budget, their gates
+  summarised (:func:`gate_summary`) and their weights kept as a checkpoint;
+- ``lesson05_adding`` and ``lesson07_output_tanh``: lessons 05 and 07's comparisons of LSTM
+  variants on twelve seeds, four of which no lesson uses.
+
 Fairness: for a given seed, every model sees exactly the same training batches in the same
 order and is scored on the same held-out sequences; only the initial weights differ (they
 must, since the models differ).
@@ -35,7 +46,7 @@ from .train import TrainingHistory, train
 from .validation import as_real_array, check_instance, check_positive_int
 
 __all__ = ["GapResult", "SweepResult", "train_on_gap", "evaluate_on_gap", "gap_sweep",
-           "lstm_gates_over_sequence", "INTERNAL_GATE_ORDER", "LESSON_10",
+           "lstm_gates_over_sequence", "INTERNAL_GATE_ORDER",
            "param_count", "rnn_units_matching_lstm", "validation_score", "model_from_arrays", "RACE",
            "race_unit", "best_learning_rate", "run_race", "VARIANT_SEEDS", "LESSON_05", "LESSON_07",
            "adding_variants_unit", "output_tanh_unit", "run_lesson05", "run_lesson07",
@@ -47,16 +58,6 @@ __all__ = ["GapResult", "SweepResult", "train_on_gap", "evaluate_on_gap", "gap_s
 INTERNAL_GATE_ORDER = ("i", "f", "o", "g")
 
 KINDS = ("lstm", "rnn")
-
-#: The setting of lesson 10 and of tests/test_claims_slow.py, which checks the lesson's claim on
-#: several seeds: the gaps, the budget of Adam steps shared by every model, and the training
-#: arguments of `train_on_gap`.
-LESSON_10 = {
-    "gaps": (5, 10, 20, 40, 80),
-    "steps": 150,
-    "train": {"H": 64, "lr": 1e-3, "clip": 1.0, "batch_size": 64, "n_classes": 8},
-}
-
 
 @dataclasses.dataclass
 class GapResult:

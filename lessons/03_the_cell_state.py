@@ -63,7 +63,8 @@ ax = draw_memory_lanes(steps=3)
 plt.show()
 
 # %% [markdown]
-# Picture the memory lane as a conveyor belt running straight through every step. The step does not
+# Picture the memory lane as a conveyor belt running straight through every step (the picture is
+# Olah's, 2015, like the notes' diagrams). The step does not
 # rebuild what is on the belt; it only touches it in two light ways: it *scales* it, elementwise, by
 # a number between 0 and 1 (how much to keep), and it *adds* new content. Whatever the step leaves
 # alone travels on to the next step as it is, so something placed on the belt early can still be

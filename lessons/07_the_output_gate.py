@@ -77,8 +77,8 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Singular or plural?
 #
-# The notes' example: right after a subject, a language model may want to expose what the next
-# verb will need, the subject's number (one or many), so that the verb can
+# The notes' example (from Olah 2015): right after a subject, a language model may want to expose
+# what the next verb will need, the subject's number (one or many), so that the verb can
 # agree ("the cat *sleeps*", "the cats *sleep*").
 #
 # We build a cell of $H = 2$ units by hand:

@@ -50,7 +50,7 @@ __all__ = ["GapResult", "SweepResult", "train_on_gap", "evaluate_on_gap", "gap_s
            "param_count", "rnn_units_matching_lstm", "validation_score", "model_from_arrays", "RACE",
            "race_unit", "best_learning_rate", "run_race", "VARIANT_SEEDS", "LESSON_05", "LESSON_07",
            "adding_variants_unit", "output_tanh_unit", "run_lesson05", "run_lesson07",
-           "LESSON_10_GATES", "gate_summary", "trained_gates_unit", "run_lesson10_gates"]
+           "LESSON_10_GATES", "gate_summary", "trained_gates_unit", "run_lesson10_gates", "run_race_unseen"]
 
 #: The order of the four layers inside `LSTMCache.gates` (T, N, 4H): the three sigmoid layers
 #: first, so one sigmoid call covers them, then the tanh candidate. PyTorch's order (and the
@@ -682,3 +682,30 @@ def run_lesson10_gates(runner):
         data[str(seed)] = unit
     runner.save_checkpoint(checkpoint)
     return data
+
+
+@experiment("lesson10_race_unseen", seeds=(100, 101, 102, 103), settings=RACE,
+            description="lesson 10: the race again on seeds no lesson uses, at the rates lesson10_race chose")
+def run_race_unseen(runner):
+    """The race's runs on new seeds, each model at the learning rate `lesson10_race` chose for it.
+
+    No selection here: the rates are read from results/lesson10_race.json, so this checks that the
+    race's claims hold on seeds that played no part in writing them.
+    """
+    from .results import load_result
+
+    chosen = load_result("lesson10_race", runner.directory)["data"]["chosen_lr"]
+    s = runner.settings
+    runner.expect(len(s["models"]) * len(s["gaps"]) * len(runner.seeds))
+    runs = {}
+    for label, spec in s["models"].items():
+        runs[label] = {}
+        for gap in s["gaps"]:
+            lr = chosen[label][str(gap)]
+            runs[label][str(gap)] = []
+            for seed in runner.seeds:
+                unit = runner.unit({"phase": "race", "model": label, "gap": gap, "seed": seed, "lr": lr},
+                                   lambda: race_unit(spec, gap, seed, lr, s["steps"], s))
+                unit.pop("params")
+                runs[label][str(gap)].append(dict(unit, seed=seed))
+    return {"chosen_lr": chosen, "runs": runs}

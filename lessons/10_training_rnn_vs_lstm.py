@@ -209,23 +209,37 @@ assert all(late_change(run) < 0.05 for m in MODELS for _, run in unsolved[m]), "
 assert all(run["accuracy"] < S["train"]["solved_at"] for m in MODELS for _, run in unsolved[m])
 # %%
 lstm3, lstm1 = "LSTM, forget bias 3", "LSTM, forget bias 1"
-rnns = ("tanh RNN, 64 units", "tanh RNN, 133 units")
-assert solved[lstm3].all(), "the LSTM with forget bias 3 solved every gap on every seed"
-assert not any(solved[m][:, -1].any() for m in rnns), "no RNN solved gap 80 on any seed"
-assert not solved[lstm1][:, -1].any(), "nor did the LSTM with forget bias 1"
-assert not solved[lstm1].all(axis=0).any(), "which solved no gap on every seed"
-for m in rnns + (lstm1,):
+others = ("tanh RNN, 64 units", "tanh RNN, 133 units", lstm1)
+taken = {m: np.array([[R["runs"][m][str(g)][k]["steps"] for g in GAPS] for k in range(len(SEEDS))]) for m in MODELS}
+long_gaps = [GAPS.index(40), GAPS.index(80)]
+for m in others:
     print(f"{m:>20}: solved on " + ", ".join(f"{solved[m][:, k].sum()} of {len(SEEDS)} seeds at gap {g}"
                                                for k, g in enumerate(GAPS)))
+rnn_long = sum(int(solved[m][:, long_gaps].sum()) for m in others[:2])
+print(f"the two RNNs at gaps 40 and 80: {rnn_long} of {2 * 2 * len(SEEDS)} runs solved")
+print(f"{lstm3}: solved every run, in {taken[lstm3].min()} to {taken[lstm3].max()} steps")
+assert solved[lstm3].all(), "the LSTM with forget bias 3 solved every gap on every seed"
+for m in others:
+    assert (solved[m][:, long_gaps].sum(axis=0) <= len(SEEDS) // 2).all(), f"{m}: at most half the seeds at 40 and 80"
+    assert np.median(acc[m][:, -1]) < 0.5, f"{m}: median accuracy at gap 80 below one half"
+assert rnn_long <= 2 * len(SEEDS) // 4, "the RNNs solved few of their runs at the long gaps"
+assert all(taken[lstm3][k, j] < taken[m][k, j] for m in others for k in range(len(SEEDS)) for j in range(len(GAPS))
+           if solved[m][k, j]), "wherever another model solved a gap, the LSTM (bias 3) had done it in fewer steps"
 
 # %% [markdown]
-# The race, in the words the numbers allow: at its own best learning rate and the same budget, the
-# LSTM with forget bias 3 solved every gap on every seed. Neither RNN solved gap 80 on any seed,
-# whether it had as many units as the LSTM or as many parameters; at the shorter gaps each solved
-# the task on some seeds and not on others. The learning curves say this is not a matter of a few more
-# steps: every run that used the whole budget had levelled off over its last 200 steps, many of them
-# at a partial accuracy (they tell some cues apart), none still climbing. A plateau can in principle
-# still break later, so "stuck" means stuck for the last part of this budget, not forever. The LSTM with forget bias 1 did no better than the RNNs.
+# The race, in the words the numbers allow. At its own best learning rate and within the same budget,
+# the LSTM with forget bias 3 solved every gap on every seed, each time within a few dozen steps. The
+# plain RNNs were unreliable: at gap 20 each solved the task on some seeds and not on others; at gaps
+# 40 and 80 they solved few of their runs (counted above), and at gap 80 their median accuracy was
+# below one half. They are not hopeless over long gaps: a run can succeed. But the LSTM succeeded
+# every time, and wherever another model solved a gap on some seed, the LSTM had solved it on the
+# same seed in fewer steps. Matching the LSTM's parameter count (133 units) did not change the RNN's
+# picture much. The LSTM with forget bias 1 was as unreliable as the RNNs.
+#
+# The learning curves say the failures are not a matter of a few more steps: every run that used the
+# whole budget had levelled off over its last 200 steps, many of them at a partial accuracy (they tell
+# some cues apart), none still climbing. A plateau can in principle still break later, so "stuck"
+# means stuck for the last part of this budget, not forever.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## What the forget bias does
@@ -380,15 +394,17 @@ for s in trained:
 #
 # **The claim, measured by `make results` on four seeds and asserted above:** with each model at its
 # own best learning rate and the same budget of 500 Adam steps, an LSTM whose forget gates start at
-# bias 3 solved delayed recall at gaps 20, 40 and 80 on every seed. A tanh RNN, with as many units or
-# with as many parameters, solved the short gap on some seeds and the long gap on none, and its
-# learning curves had flattened well before the end of the budget. An LSTM whose forget gates start at
-# bias 1 did no better than the RNNs here.
+# bias 3 solved delayed recall at gaps 20, 40 and 80 on every seed, faster than any other model that
+# solved it. A tanh RNN, with as many units or with as many parameters, was unreliable: it solved
+# gap 20 on some seeds, and gaps 40 and 80 on few; its failed runs had levelled off before the end
+# of the budget. An LSTM whose forget gates start at bias 1 did no better than the RNNs here.
+# `make results` also re-ran the race on four seeds that no lesson uses (100 to 103), at the rates
+# chosen here; `tests/test_claims_slow.py` checks that these claims hold there too.
 #
 # **What it does not show:**
 #
-# - That a plain RNN *cannot* learn a long gap. Our budget is fixed, and the RNNs' partial accuracies
-#   (they tell some of the cues apart) show that something reaches them. Other initialisations and
+# - That a plain RNN *cannot* learn a long gap. It sometimes did, and its partial accuracies (it tells
+#   some of the cues apart) show that something reaches it. Other initialisations and
 #   much longer training get plain RNNs further (Le, Jaitly & Hinton 2015).
 # - That the LSTM is simply better. Much of its advantage here comes from the forget-gate bias: the
 #   same LSTM with bias 1 failed where bias 3 succeeded. Jozefowicz, Zaremba & Sutskever (2015) found
@@ -415,8 +431,9 @@ for s in trained:
 #
 # - A fair race: each model at its own best learning rate (chosen on validation sequences), the same
 #   budget of 500 Adam steps, an RNN with as many units and one with as many parameters, four seeds.
-# - The LSTM with forget bias 3 solved gaps 20, 40 and 80 on every seed; neither RNN solved gap 80 on
-#   any seed, and their learning curves had levelled off; the LSTM with forget bias 1 did no better.
+# - The LSTM with forget bias 3 solved gaps 20, 40 and 80 on every seed, within a few dozen steps. The
+#   RNNs were unreliable: some seeds solved a gap, most failed at gaps 40 and 80, and their failed
+#   runs had levelled off. The LSTM with forget bias 1 did no better than the RNNs.
 # - The forget bias is a large part of the story: at the start of training, the share of a gradient
 #   that crosses 20 steps is about a tenth with bias 1 and all of it with bias 3.
 # - In LSTMs trained until they solved gap 40, on all four seeds: the forget gate stayed near 1, where

@@ -159,12 +159,13 @@ for m in MODELS:
               f"{a.min():.3f} / {np.median(a):.3f} / {a.max():.3f}, solved on {solved[m][:, k].sum()} of {len(SEEDS)}")
 
 # %%
-fig, ax = plt.subplots(figsize=(6.5, 3.4))
+fig, ax = plt.subplots(figsize=(8, 3.4))
 plot_accuracy_vs_gap(GAPS, acc, chance=1 / 8, ax=ax)
 ax.set_xscale("log")
 ax.minorticks_off()
 ax.set_xticks(GAPS, [str(g) for g in GAPS])
-ax.legend(frameon=False, fontsize=8, loc="center left")
+ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+fig.tight_layout()
 ax.set_title(f"test accuracy, at most {STEPS} Adam steps (mean of 4 seeds, band: min to max)", fontsize=10)
 plt.show()
 
@@ -187,7 +188,8 @@ for ax, g in zip(axes, (40, 80)):
     ax.set_xlabel("Adam step")
     ax.grid(alpha=0.3)
 axes[0].set_ylabel("batch accuracy")
-axes[0].legend(frameon=False, fontsize=7, loc="center right")
+fig.legend(*axes[0].get_legend_handles_labels(), frameon=False, fontsize=8, loc="lower center", ncol=4,
+           bbox_to_anchor=(0.5, -0.08))
 fig.tight_layout()
 plt.show()
 

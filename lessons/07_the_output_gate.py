@@ -273,7 +273,7 @@ assert faster >= len(runs) - 2, "without the tanh, training is not slower on nea
 assert all(max(r["full"]["h_max"]) < 1 for r in runs.values())
 assert all(m > mult * GAP / 2 for r in runs.values() for m, mult in zip(r["no_output_tanh"]["h_max"], multiples))
 full_8 = [r["full"]["acc"][-1] for r in runs.values()]
-assert min(full_8) < 0.95, "the full LSTM does not hold up perfectly either: say so"
+assert 0.5 < min(full_8) < 0.7 and max(full_8) == 1.0, "at 8 times the gap: from perfect down to about 0.6"
 
 # %% [markdown]
 # On every seed the full LSTM kept $|h| < 1$ and the cell without the $\tanh$ let it grow with the

@@ -328,9 +328,12 @@ possible = G["steps"] * G["lr"]  # Adam moves a weight by at most about lr per s
 assert all(run["solved"] for run in summary.values()), "every one solved the task"
 assert all(abs(h["f_gap"] - sigmoid(3.0)) < 0.03 for h in hold_all), "f stays where its bias put it"
 assert max(moved_all) < 0.2 * possible, "the forget biases moved a small part of what Adam allowed"
+assert 0.05 < min(moved_all) and max(moved_all) < 0.2, "by about a tenth"
+assert all(0.2 < h["kept"] < 0.5 for h in hold_all), "the product of f over the gap: about a third"
 assert all(h["i_cue"] < h["i_gap"] for h in hold_all), "the input gate is not more open at the cue"
 assert all(abs(h["i_cue"] - 0.5) < 0.05 for h in hold_all), "at the cue it sits where it started"
-assert all(h["o_query"] > h["o_gap"] for h in hold_all), "the output gate is a little more open at the query"
+assert all(0 < h["o_query"] - h["o_gap"] < 0.1 for h in hold_all), "the output gate: a little more open at the query"
+assert all(h["o_gap"] > 0.6 for h in hold_all), "and well above its starting 0.5 throughout"
 print(f"the forget biases moved by at most {max(moved_all):.3f}; Adam could have moved them by about {possible:.1f}")
 
 # %% [markdown]
@@ -378,7 +381,7 @@ for s in trained:
     sp, wr = spread_by_seed[s], write_by_seed[s]
     print(f"seed {s}: spread {sp[0]:.3f} after the cue, {sp[-2]:.2f} after the gap ({sp[-2] / sp[0]:.0f} times); "
           f"writes: {wr[0]:.3f} at the cue, {wr[1:-1].mean():.3f} on average during the gap")
-    assert sp[-2] > 20 * sp[0], "the cue's trace grows across the gap"
+    assert sp[-2] > 100 * sp[0], "the cue's trace grows across the gap, a hundredfold or more"
     assert wr[1:-1].mean() > 2 * wr[0], "what the gap's steps write depends on the cue more than the cue's own write"
 
 # %% [markdown]

@@ -114,9 +114,10 @@ def gates_claims(record, weights):
         moved = float(np.abs(model.cell.b_f - G["forget_bias"]).max())
         assert run["solved"], seed
         assert abs(h["f_gap"] - sigmoid(G["forget_bias"])) < 0.03, (seed, h)
-        assert moved < 0.2 * possible, (seed, moved)
+        assert moved < 0.2 * possible and 0.05 < moved < 0.2, (seed, moved)
+        assert 0.2 < h["kept"] < 0.5, (seed, h)
         assert h["i_cue"] < h["i_gap"] and abs(h["i_cue"] - 0.5) < 0.05, (seed, h)
-        assert h["o_query"] > h["o_gap"], (seed, h)
+        assert 0 < h["o_query"] - h["o_gap"] < 0.1 and h["o_gap"] > 0.6, (seed, h)
 
 
 def test_gates_claims_follow_from_the_committed_file():
@@ -165,7 +166,8 @@ def lesson07_claims(record):
             assert (full >= raw).sum() >= len(runs) - 1 and full.mean() > raw.mean() + 0.15, mult
     assert all(max(r["full"]["h_max"]) < 1 for r in runs.values())
     assert all(m > mult * gap / 2 for r in runs.values() for m, mult in zip(r["no_output_tanh"]["h_max"], multiples))
-    assert min(r["full"]["acc"][-1] for r in runs.values()) < 0.95
+    full_8 = [r["full"]["acc"][-1] for r in runs.values()]
+    assert 0.5 < min(full_8) < 0.7 and max(full_8) == 1.0
 
 
 def test_lesson05_and_07_claims_follow_from_the_committed_files():

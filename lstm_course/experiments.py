@@ -46,16 +46,11 @@ from .train import TrainingHistory, train
 from .validation import as_real_array, check_instance, check_positive_int
 
 __all__ = ["GapResult", "SweepResult", "train_on_gap", "evaluate_on_gap", "gap_sweep",
-           "lstm_gates_over_sequence", "INTERNAL_GATE_ORDER",
+           "lstm_gates_over_sequence",
            "param_count", "rnn_units_matching_lstm", "validation_score", "model_from_arrays", "RACE",
            "race_unit", "best_learning_rate", "run_race", "VARIANT_SEEDS", "LESSON_05", "LESSON_07",
            "adding_variants_unit", "output_tanh_unit", "run_lesson05", "run_lesson07",
            "LESSON_10_GATES", "gate_summary", "trained_gates_unit", "run_lesson10_gates", "run_race_unseen"]
-
-#: The order of the four layers inside `LSTMCache.gates` (T, N, 4H): the three sigmoid layers
-#: first, so one sigmoid call covers them, then the tanh candidate. PyTorch's order (and the
-#: order of `LSTMParams`' fields) is (i, f, g, o); only the cache differs.
-INTERNAL_GATE_ORDER = ("i", "f", "o", "g")
 
 KINDS = ("lstm", "rnn")
 
@@ -346,10 +341,7 @@ def lstm_gates_over_sequence(params, x):
 
     Notes
     -----
-    Nothing is recomputed: the gates are read from `lstm_forward`'s cache. The cache keeps
-    them side by side as (T, N, 4H) in the order (i, f, o, g) (`INTERNAL_GATE_ORDER`: the three
-    sigmoid layers first), while `LSTMParams` and PyTorch use (i, f, g, o); slicing by name
-    here hides that difference.
+    Nothing is recomputed: the gates are read from `lstm_forward`'s cache, by name.
     """
     if isinstance(params, SequenceModelParams):
         if params.kind != "lstm":
@@ -363,9 +355,7 @@ def lstm_gates_over_sequence(params, x):
         raise ValueError(f"expected one sequence x of shape (T, D) or (1, T, D) with D = {params.D}, "
                          f"got {x.shape}")
     h, c, cache = lstm_forward(x, None, None, params)
-    H = params.H
-    out = {name: cache.gates[:, 0, n * H:(n + 1) * H].copy() for n, name in enumerate(INTERNAL_GATE_ORDER)}
-    gates = {name: out[name] for name in ("i", "f", "g", "o")}
+    gates = {name: getattr(cache, name)[:, 0].copy() for name in ("i", "f", "g", "o")}  # (T, H) each
     gates["c"] = c[0].copy()
     gates["h"] = h[0].copy()
     return gates

@@ -198,8 +198,9 @@ worst = max(np.abs(dc_prev - ref_dc_prev).max(), np.abs(dh_prev - ref_dh_prev).m
             np.abs(dx - ref_dx).max())
 print("dc_prev, dh_prev, dx: same as lstm_step_backward:", bool(worst < 1e-12))
 assert worst < 1e-12
-worst_weight = max(np.abs(grads[name] - getattr(ref_dparams, name)).max() for name in shapes)
-assert set(grads) == set(shapes) and worst_weight < 1e-12, "all twelve weight gradients, as the package's"
+weight_names = list(vars(ref_dparams))  # the twelve fields of LSTMParams
+worst_weight = max(np.abs(grads[name] - getattr(ref_dparams, name)).max() for name in weight_names)
+assert set(grads) == set(weight_names) and worst_weight < 1e-12, "all twelve weight gradients, as the package's"
 
 # %% [markdown]
 # Look at the first line of that table. Along the cell state the step backward is *only* a

@@ -34,10 +34,11 @@ TOLERANCE = 0.15
 # ---------------------------------------------------------------------------------------
 # Lesson 10: the race
 
-def race_claims(runs, settings, n_seeds):
+def race_claims(runs, settings, n_seeds, plateaus=True):
     """Every claim lesson 10 makes about the race (the lesson asserts the same on lesson10_race).
 
-    `runs[model][gap]` is the list of per-seed results of `experiments.race_unit`.
+    `runs[model][gap]` is the list of per-seed results of `experiments.race_unit`. With `plateaus`,
+    also the lesson's claim about its own seeds: every run that used the whole budget had levelled off.
     """
     gaps = tuple(settings["gaps"])
     models = list(settings["models"])
@@ -55,15 +56,22 @@ def race_claims(runs, settings, n_seeds):
     assert sum(int(solved[m][:, long_gaps].sum()) for m in others[:2]) <= 2 * n_seeds // 4, table
     assert all(taken[lstm3][k, j] < taken[m][k, j] for m in others for k in range(n_seeds)
                for j in range(len(gaps)) if solved[m][k, j]), {m: taken[m].tolist() for m in models}
-    # the runs that used the whole budget had levelled off and had not solved the task
+    # the runs that used the whole budget had not solved the task (and, on the lesson's seeds, had
+    # levelled off)
     for m in models:
         for g in gaps:
             for run in runs[m][str(g)]:
                 if run["steps"] == settings["steps"]:
-                    c = np.array(run["curve_accuracy"])
-                    fifth = len(c) // 5
-                    assert c[-fifth:].mean() - c[-2 * fifth:-fifth].mean() < 0.05, (m, g, run["seed"])
                     assert run["accuracy"] < settings["train"]["solved_at"]
+                    if plateaus:
+                        assert late_change(run) < 0.05, (m, g, run["seed"])
+
+
+def late_change(run):
+    """How much a run's batch accuracy rose over the last fifth of its curve, from the fifth before."""
+    c = np.array(run["curve_accuracy"])
+    fifth = len(c) // 5
+    return float(c[-fifth:].mean() - c[-2 * fifth:-fifth].mean())
 
 
 def test_race_claims_follow_from_the_committed_file():
@@ -79,7 +87,11 @@ def test_race_claims_hold_on_seeds_no_lesson_uses():
     unseen = load_result("lesson10_race_unseen")
     assert set(unseen["seeds"]).isdisjoint(load_result("lesson10_race")["seeds"])
     assert unseen["data"]["chosen_lr"] == load_result("lesson10_race")["data"]["chosen_lr"]
-    race_claims(unseen["data"]["runs"], unseen["settings"], len(unseen["seeds"]))
+    race_claims(unseen["data"]["runs"], unseen["settings"], len(unseen["seeds"]), plateaus=False)
+    # ... where lesson 10 says that a plateau broke late: a failed run still rising steeply at the end
+    late = [(m, g, run["seed"], late_change(run)) for m, by_gap in unseen["data"]["runs"].items()
+            for g, seeds in by_gap.items() for run in seeds if run["steps"] == unseen["settings"]["steps"]]
+    assert max(change for *_, change in late) > 0.2, late
 
 
 def test_race_subset_reproduces():
@@ -134,8 +146,8 @@ def test_gates_seed_0_reproduces():
         for key in ("f_gap", "i_cue", "i_gap", "o_query", "o_gap"):
             assert abs(got["gates"][group][key] - want["gates"][group][key]) < 0.05, (group, key)
     weights = load_checkpoint("lesson10_gates")
-    if got["accuracy"] == want["accuracy"]:  # the same machine: the stored weights are these weights
-        np.testing.assert_array_equal(np.asarray(got["params"]["cell.b_f"]), weights["seed0|cell.b_f"])
+    if got["accuracy"] == want["accuracy"]:  # a run that reproduces ends with the stored weights (to round-off)
+        np.testing.assert_allclose(np.asarray(got["params"]["cell.b_f"]), weights["seed0|cell.b_f"], rtol=0, atol=1e-9)
 
 
 # ---------------------------------------------------------------------------------------

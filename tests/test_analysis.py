@@ -367,6 +367,14 @@ def test_public_names():
 # ---------------------------------------------------------------------------------------
 # The lessons' claims, on other seeds than the notebooks use (the lessons assert them on one)
 
+@pytest.mark.parametrize("seed", [1, 2, 3, 100, 101, 102, 103])
+def test_lesson02_ordinary_init_has_a_few_singular_values_barely_above_1(seed):
+    """Lesson 02: the ordinary initialisation (H = 32) has 1 to 4 singular values above 1, below 1.2,
+    and a median singular value below 0.8."""
+    sv = np.linalg.svd(init_rnn_params(13, 32, np.random.default_rng(seed)).W_hh, compute_uv=False)
+    assert 1 <= (sv > 1).sum() <= 32 // 8 and sv[0] < 1.2 and np.median(sv) < 0.8
+
+
 @pytest.mark.parametrize("seed", [1, 2, 100, 101])
 def test_lesson09_routes_claims_hold_on_other_seeds(seed):
     """Lesson 09: untrained, H = 64, 4 sequences of T = 60: dh_T/dc_{T-k} in full and by route."""

@@ -1,11 +1,13 @@
 """The committed results of lessons 05, 07 and 10 reproduce, and the lessons' claims follow from them.
 
-Run with `pytest -m slow tests/test_claims_slow.py` (deselected by default; about two minutes of CPU
-with one BLAS thread).
+Run with `pytest -m slow tests/test_claims_slow.py` (deselected by default; about 65 s of CPU with one
+BLAS thread).
 
 `make results` wrote results/lesson10_race.json, lesson10_race_unseen.json, lesson10_gates.json,
 lesson05_adding.json and lesson07_output_tanh.json. Re-running all of them takes about half an hour of CPU, so each test here
-re-runs a stated subset with the very functions `make results` calls, and compares:
+re-runs a stated subset with the very functions `make results` calls (the race at gap 80 with seed 0
+for every model and one selection unit; the gate analysis of seed 0; lesson 05's seed 100 and lesson
+07's seed 101), and compares:
 
 - on the machine that wrote the files, with one BLAS thread (as the Makefile sets), a re-run gives the
   same numbers bit for bit;

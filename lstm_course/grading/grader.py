@@ -90,9 +90,8 @@ class Lessons:
         number = LESSON_NUMBER.match(base)
         if number:
             candidates = [n for n in self.names if n.startswith(number.group(1) + "_")]
-            if len(candidates) == 1:
-                return candidates[0]
-        return None
+            return candidates[0] if len(candidates) == 1 else None
+        return self.names[0] if len(self.names) == 1 else None  # a course of one lesson
 
     def exercises(self, lesson):
         if lesson not in self._cache:

@@ -191,6 +191,9 @@ def _grade(args):
               file=sys.stderr)
         return 130
     print(summary(rows))
+    from .grading.sandbox import CPU_USED
+
+    print(f"the sandboxes that ended normally used {CPU_USED[0]:.1f} s of CPU", file=sys.stderr)
     paths = outputs_for(output)
     print(f"wrote {output} ({len(rows)} rows), {paths['gradebook']}, {paths['feedback']}/, {paths['similarity']}")
     return 0

@@ -176,7 +176,13 @@ def main():
             raise NameError(f"name {name!r} is not defined", name=name)
         return pipe._reply_value(program.namespace[name])
 
-    pipe.ops.update({"exec": op_exec, "get": op_get})
+    def op_usage(header, blobs):
+        import resource
+
+        use = resource.getrusage(resource.RUSAGE_SELF)
+        return {"op": "ok", "value": use.ru_utime + use.ru_stime}, []
+
+    pipe.ops.update({"exec": op_exec, "get": op_get, "usage": op_usage})
     forbidden = forbid_new_processes()
     pipe.send({"op": "ready", "seccomp": forbidden, "pid": os.getpid()})
     while True:

@@ -90,6 +90,8 @@ class NotAllowed:
         raise ImportError(self._message)
 
     def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
         raise ImportError(object.__getattribute__(self, "_message"))
 
 

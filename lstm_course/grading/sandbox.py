@@ -149,7 +149,8 @@ def _sanitise(source, module_name):
                    "\nexcept Exception:\n    pass")
     message = f"{NOT_ALLOWED}: import of {module_name}"
     out.append(f"__all__ = [n for n in {sorted(set(kept))!r} if n in globals() and n != '__all__']")
-    out.append(f"def __getattr__(name):\n    raise ImportError({message!r}, name={module_name!r})")
+    out.append("def __getattr__(name):\n    if name.startswith('__'):\n        raise AttributeError(name)\n"
+               f"    raise ImportError({message!r}, name={module_name!r})")
     return "\n\n".join(out) + "\n"
 
 
@@ -157,7 +158,8 @@ def _check_stub(module_name, check_names):
     lines = [f'"""{module_name} inside a grading sandbox: the checks do nothing here; the grader runs them."""',
              "def _no_check(*args, **kwargs):\n    return None"]
     lines += [f"{name} = _no_check" for name in sorted(check_names)]
-    lines.append("def __getattr__(name):\n    if name.startswith('check_'):\n        return _no_check\n"
+    lines.append("def __getattr__(name):\n    if name.startswith('__'):\n        raise AttributeError(name)\n"
+                 "    if name.startswith('check_'):\n        return _no_check\n"
                  f"    raise ImportError({NOT_ALLOWED + ': import of ' + module_name!r}, name={module_name!r})")
     return "\n\n".join(lines) + "\n"
 

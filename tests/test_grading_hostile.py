@@ -25,7 +25,8 @@ from grading_class import (LESSON, RIGHT_F, RIGHT_H, TANH_F, lessons_dir, run_cl
                            submission, write)
 from lstm_course.grading.sandbox import bwrap_problem
 
-pytestmark = pytest.mark.skipif(bwrap_problem() is not None, reason=f"no sandbox: {bwrap_problem()}")
+pytestmark = pytest.mark.skipif(bwrap_problem() is not None and not os.environ.get("CI"),
+                                reason=f"no sandbox: {bwrap_problem()}")
 
 TOKEN = "instructor-token-7d1f0c"  # in the grader's environment
 SECRET = "grading-secret-93ab2e"  # on the grader's command line

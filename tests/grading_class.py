@@ -71,8 +71,8 @@ def run_cli(*args, timeout=300, env=None):
                           text=True, timeout=timeout, env=env)
 
 
-def sandbox_processes():
-    """Command lines of running sandboxes started by a grader (anywhere on the machine)."""
+def sandbox_processes(scratch=""):
+    """Command lines of running sandboxes started by a grader whose TMPDIR was `scratch`."""
     found = []
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
@@ -80,6 +80,6 @@ def sandbox_processes():
                 cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             except OSError:
                 continue
-            if "bootstrap.py" in cmd:
+            if "bootstrap.py" in cmd and str(scratch) in cmd:
                 found.append(cmd)
     return found

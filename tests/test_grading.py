@@ -219,7 +219,10 @@ def test_ctrl_c_leaves_a_valid_csv_and_resume_finishes(tmp_path):
     output = tmp_path / "grades.csv"
     cmd = [sys.executable, "-m", "lstm_course.cli", "grade", str(subs), "--output", str(output), "--lessons",
            str(lessons), "--jobs", "1", "--timeout", "60"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, TMPDIR=str(scratch)))
     deadline = time.monotonic() + 60
     while not output.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -233,7 +236,7 @@ def test_ctrl_c_leaves_a_valid_csv_and_resume_finishes(tmp_path):
     rows = _read(output)
     assert {r["submission"] for r in rows} == {f"a/{LESSON}"}
     assert {r["status"] for r in rows} == {"pass"}
-    assert sandbox_processes() == []
+    assert sandbox_processes(scratch) == []
     done = run_cli("grade", subs, "--output", output, "--lessons", lessons, "--resume", "--timeout", "1")
     assert done.returncode == 0, done.stderr
     rows = _read(output)

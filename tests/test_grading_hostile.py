@@ -99,7 +99,7 @@ def attacked(tmp_path_factory):
                 except Exception:
                     pass
             hits = [s for s in found if any(w in s for w in ("instructor-token", "grading-secret", "def forget"))]
-            raise RuntimeError(f"LEAK {len(found)} " + " ".join(hits)[:200])""",
+            raise RuntimeError(f"LEAK {{len(found)}} " + " ".join(hits)[:200])""",
         # reaches a server on the grader's machine
         "network": f"""
             import urllib.request
@@ -183,13 +183,15 @@ def attacked(tmp_path_factory):
         write(nb, subs / name / LESSON)
 
     before_subs = {p: _sha(p) for p in subs.rglob("*.ipynb") if p != victim}
-    env = dict(os.environ, INSTRUCTOR_TOKEN=TOKEN, LSTM_COURSE_EXPECT="pass")
+    scratch = tmp / "scratch"  # the grader's TMPDIR: its sandboxes' command lines name it
+    scratch.mkdir()
+    env = dict(os.environ, INSTRUCTOR_TOKEN=TOKEN, LSTM_COURSE_EXPECT="pass", TMPDIR=str(scratch))
     started = time.monotonic()
     done = run_cli("grade", subs, "--output", csv_path, "--lessons", lessons, "--secret", SECRET,
                    "--timeout", "8", "--memory", "1024", "--jobs", "2", env=env)
     seconds = time.monotonic() - started
     time.sleep(4)  # long enough for a detached process to strike
-    alive = sandbox_processes()
+    alive = sandbox_processes(scratch)
     with open(csv_path, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     server.shutdown()

@@ -48,6 +48,11 @@ def graded(tmp_path_factory):
     write(submission(tmp, hidden="return o * np.tanh(c) + {}[1]",
                      extra_cells=[(3, 'raise RuntimeError("boom")')]), subs / "carol" / LESSON)
     write(submission(tmp, forget="while True:\n    pass"), subs / "dave" / LESSON)
+    # a statement the exercise needs loops forever; a function returns a list that contains itself
+    write(submission(tmp, forget="return sigmoid(SCALE * x @ params.W_xf + h_prev @ params.W_hf + params.b_f)",
+                     extra_cells=[(3, "def slow():\n    while True:\n        pass\n\nSCALE = slow()")]),
+          subs / "frank" / LESSON)
+    write(submission(tmp, forget="a = []\na.append(a)\nreturn a"), subs / "gina" / LESSON)
     (subs / "eve").mkdir()
     (subs / "eve" / LESSON).write_text('{"cells": [', encoding="utf-8")
     (subs / "empty").mkdir()
@@ -124,6 +129,18 @@ def test_infinite_loop_times_out_and_the_rest_is_graded(graded):
     assert rows["check_hidden_state"]["status"] == "pass"
 
 
+@needs_sandbox
+def test_a_looping_dependency_and_an_unsendable_result(graded):
+    rows = _rows(graded["rows"], f"frank/{LESSON}")
+    assert rows[NOTEBOOK_ROW]["status"] == "error"
+    assert "(`def slow():`) ran longer than 4 s" in rows[NOTEBOOK_ROW]["message"]
+    assert rows["check_forget_gate"]["status"] == "fail" and "SCALE" in rows["check_forget_gate"]["message"]
+    assert rows["check_hidden_state"]["status"] == "pass"
+    rows = _rows(graded["rows"], f"gina/{LESSON}")
+    assert rows["check_forget_gate"]["status"] == "fail"
+    assert "nested too deeply" in rows["check_forget_gate"]["message"]
+
+
 def test_bad_files_get_a_row(graded):
     for who, words in ((f"eve/{LESSON}", "bad JSON"), (f"empty/{LESSON}", "empty"),
                        (f"mallory/{LESSON}", "outside the submissions folder")):
@@ -162,7 +179,7 @@ def test_summary_is_printed(graded):
     out = graded["done"].stdout
     assert f"alice/{LESSON}: 2/2 passed" in out
     assert "wrote " in out and "grades_gradebook.csv" in out
-    assert "graded 13/13" in graded["done"].stderr  # the progress line
+    assert "graded 15/15" in graded["done"].stderr  # the progress line
 
 
 def test_submissions_are_not_modified(graded):

@@ -366,6 +366,13 @@ def fingerprint(nodes, global_names):
     exact: a hash equal for solutions that differ only in local names, comments, docstrings and
     layout. sketch: a MinHash of its 5-grams of AST tokens, for near-identical solutions.
     """
+    try:
+        return _fingerprint(nodes, global_names)
+    except (RecursionError, MemoryError, ValueError):
+        return "", ""
+
+
+def _fingerprint(nodes, global_names):
     nodes = [n for n in nodes if n is not None]
     if not nodes or all(_is_stub(n) for n in nodes):
         return "", ""

@@ -51,6 +51,10 @@ class ProtocolError(Exception):
     """A malformed, oversized or unexpected message."""
 
 
+class EncodeError(ValueError):
+    """A value that cannot be sent (nested too deeply, too large)."""
+
+
 # ---------------------------------------------------------------------------------------
 # Framing
 
@@ -178,7 +182,7 @@ class Codec:
 
     def _enc(self, v, blobs, arrays, depth):
         if depth > MAX_DEPTH:
-            raise ProtocolError("a value nested too deeply to send")
+            raise EncodeError("a value nested too deeply to send (a list that contains itself?)")
         if v is None or isinstance(v, (bool, str)):
             return v
         if isinstance(v, int) and type(v) in (int,):
@@ -186,6 +190,8 @@ class Codec:
         if type(v) is float:
             return v
         if isinstance(v, np.ndarray) and v.dtype.kind in _ALLOWED_KINDS and v.dtype.fields is None:
+            if v.nbytes > MAX_MESSAGE:
+                raise EncodeError(f"an array of {v.nbytes / 2 ** 20:.0f} MB, too large to send")
             blobs.append(array_to_bytes(v))
             arrays.append(v)
             return {"a": len(blobs) - 1}

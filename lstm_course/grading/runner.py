@@ -238,15 +238,15 @@ class _Session:
         for st in self.done:
             self._exec(st)
 
-    def _exec(self, st):
-        self.pipe.deadline = time.monotonic() + self.settings.timeout
+    def _exec(self, st, until=None):
+        self.pipe.deadline = min(time.monotonic() + self.settings.timeout, until or float("inf"))
         self.pipe.what = f"{st.cell.label()} ran longer than {self.settings.timeout:g} s"
         return self.pipe.request({"op": "exec", "file": st.cell.filename, "source": st.cell.source,
                                   "stmt": st.index})
 
-    def run(self, st):
-        """Execute one statement; None or the exception info it raised."""
-        reply, _ = self._exec(st)
+    def run(self, st, until=None):
+        """Execute one statement (by `until` at the latest); None or the exception info it raised."""
+        reply, _ = self._exec(st, until)
         if reply.get("op") == "raise":
             exc = reply.get("exc")
             return exc if isinstance(exc, dict) else {}
@@ -302,9 +302,14 @@ def grade_submission(path, name, lesson, exercises, settings, student=""):
             why = getattr(exc, "message", "") or str(exc)
             return [row(NOTEBOOK_ROW, "error", f"the sandbox could not start ({_short(why, 150)})")] + [
                 row(ex.check, "error", "not graded: the sandbox could not start") for ex in exercises]
+        setup_end = time.monotonic() + 3 * settings.timeout  # the whole set-up, whatever it holds
         for st in to_run:
+            if time.monotonic() > setup_end:
+                failed[st.position] = (f"{st.cell.label()} was not run: the statements the exercises need "
+                                       f"took more than {3 * settings.timeout:g} s in all")
+                continue
             try:
-                info = session.run(st)
+                info = session.run(st, setup_end)
             except SandboxTimeout:
                 info = {"type": "timeout", "text": f"ran longer than {settings.timeout:g} s and was stopped"}
                 session.start()

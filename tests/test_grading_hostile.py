@@ -166,6 +166,22 @@ def attacked(tmp_path_factory):
                 return CheckResult("check_forget_gate", True, "all 3 cases match the reference", "pass")
             except Exception:
                 return {"check": "check_forget_gate", "status": "pass", "passed": True, "message": "ok"}""",
+        # looks for the solution's source anywhere it can read, and uses it
+        "reader": f"""
+            import glob, os
+            places = [{str(Path(lstm_module.__file__).parent)!r}, {str(Path(lstm_module.__file__).parent.parent)!r},
+                      "/tmp", "/home", "/root", os.getcwd()]
+            for place in places if not getattr(forget_gate, "searched", False) else []:
+                forget_gate.searched = True
+                for path in glob.glob(place + "/**/*.py", recursive=True)[:3000] + glob.glob(place + "/**/*.ipynb",
+                                                                                           recursive=True)[:300]:
+                    try:
+                        text = open(path).read()
+                    except Exception:
+                        continue
+                    if "def lstm_step_" + "forward(" in text or (path.endswith(".ipynb") and "END " + "SOLUTION" in text):
+                        raise RuntimeError("FOUND " + path)
+            {RIGHT_F}""",
         "printer": """
             print("✅ check_forget_gate: all 3 cases match the reference" * 100000)
             return x[:, :1]""",
@@ -259,6 +275,10 @@ def test_importing_the_solution_is_refused(attacked):
         status, message = _status(attacked, who)["check_forget_gate"]
         assert status == "fail"
         assert "not allowed in an exercise: import of lstm_course.lstm" in message
+
+
+def test_the_solutions_cannot_be_read(attacked):
+    assert _status(attacked, "reader")["check_forget_gate"] == ("pass", "all 3 cases match the reference")
 
 
 def test_forging_a_result_does_not_pass(attacked):

@@ -175,6 +175,22 @@ class GraderPipe(Sandbox):
             return raised
         return exc
 
+    def _serve_getattr(self, header, blobs):
+        """The sandbox may read attributes of objects a check gave it (an optimizer's learning
+        rate, its step method), but nothing that leads out of the course's package: no module, no
+        class, no function from elsewhere."""
+        import inspect as _inspect
+
+        target = self._local(header.get("id"))
+        name = str(header.get("name", ""))
+        value = getattr(target, name) if not name.startswith("_") else None
+        owner = getattr(value, "__self__", None)
+        module = str(getattr(value, "__module__", "") or getattr(type(owner), "__module__", "") or "")
+        if name.startswith("_") or _inspect.ismodule(value) or isinstance(value, type) or (
+                callable(value) and not module.startswith("lstm_course")):
+            raise AttributeError(f"{name} is not available to the sandbox")
+        return self._reply_value(value)
+
     def request(self, header, blobs=()):
         try:
             return super().request(header, blobs)

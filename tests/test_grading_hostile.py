@@ -21,7 +21,7 @@ import pytest
 
 import lstm_course.checks.core as checks_core
 import lstm_course.lstm as lstm_module
-from grading_class import (LESSON, RIGHT_F, RIGHT_H, TANH_F, lessons_dir, run_cli, sandbox_processes,
+from grading_class import (LESSON, RIGHT_F, TANH_F, lessons_dir, run_cli, sandbox_processes,
                            submission, write)
 from lstm_course.grading.sandbox import bwrap_problem
 

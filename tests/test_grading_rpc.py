@@ -4,7 +4,6 @@ lesson's own solution graded through it."""
 import dataclasses
 import os
 import shutil
-import tempfile
 import threading
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 
 import lstm_course
 from grading_class import run_cli
-from lstm_course.checks import ALL_CHECKS, CheckResult
+from lstm_course.checks import CheckResult
 from lstm_course.checks.core import call, checker, close, fail
 from lstm_course.grading import rpc
 from lstm_course.grading.notebook import Exercise

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .grader import Interrupted, Lessons, find_submissions, grade_directory, load_or_make_secret
+from .grader import Interrupted, Lessons, find_submissions, grade_directory
 from .notebook import Exercise
 from .report import COLUMNS, read_csv, summary, write_all, write_csv
 from .runner import NOTEBOOK_ROW, Row, Settings, grade_submission

@@ -235,7 +235,8 @@ def grade_directory(directory, output, lessons_dir, *, checks=None, jobs=None, t
             interrupted = True
             stop.set()
         finally:
-            stop.set() if interrupted else None
+            if interrupted:
+                stop.set()
             pool.shutdown(wait=True, cancel_futures=True)
             if saved_env is not None:
                 os.environ["LSTM_COURSE_EXPECT"] = saved_env

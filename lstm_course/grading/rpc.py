@@ -185,7 +185,7 @@ class Codec:
             raise EncodeError("a value nested too deeply to send (a list that contains itself?)")
         if v is None or isinstance(v, (bool, str)):
             return v
-        if isinstance(v, int) and type(v) in (int,):
+        if type(v) is int:
             return v if abs(v) < 2 ** 63 else {"t": [], "big": str(v)}
         if type(v) is float:
             return v

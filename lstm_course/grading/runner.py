@@ -10,11 +10,11 @@ forges counts.
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import hashlib
 import hmac
 import importlib
-import inspect
 import itertools
 import linecache
 import os
@@ -28,7 +28,7 @@ from pathlib import Path
 
 from . import rpc
 from .notebook import NotebookError, fingerprint, parse_cells, plan, read_code_cells
-from .sandbox import Interrupted, Limits, Sandbox, SandboxCrashed, SandboxTimeout
+from .sandbox import Limits, Sandbox, SandboxCrashed, SandboxTimeout
 
 __all__ = ["Row", "NOTEBOOK_ROW", "Settings", "grade_submission", "exercise_seed"]
 
@@ -303,7 +303,7 @@ def grade_submission(path, name, lesson, exercises, settings, student=""):
     if not exercises:
         return [row(NOTEBOOK_ROW, "no_checks", f"the lesson {lesson} has no exercise to grade")]
     to_run, found = plan(cells, exercises)
-    global_names = set().union(*(st.binds for st in to_run)) | set(dir(__builtins__) if isinstance(__builtins__, dict) else dir(__import__("builtins")))
+    global_names = set().union(set(dir(builtins)), *(st.binds for st in to_run))  # kept by the fingerprint
 
     tag = f"{next(_COUNTER)}-{os.getpid()}"
     workdir = Path(tempfile.mkdtemp(prefix="sub-", dir=settings.scratch))
@@ -361,8 +361,6 @@ def grade_submission(path, name, lesson, exercises, settings, student=""):
                 rows.append(row(ex.check, "error", failed[own[0]], fp))
                 continue
             rows.append(_grade_exercise(session, ex, lesson, settings, row, fp))
-    except Interrupted:
-        raise
     finally:
         session.close()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -412,11 +410,3 @@ def _write_sources(target, cells):
           "cells": [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
                      "source": c.source} for c in cells]}
     target.write_text(json.dumps(nb), encoding="utf-8")
-
-
-def accepts_seed(check):
-    try:
-        params = inspect.signature(check, follow_wrapped=False).parameters
-    except (TypeError, ValueError):
-        return False
-    return "seed" in params

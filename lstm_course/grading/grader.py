@@ -49,7 +49,7 @@ def find_submissions(directory):
                 continue
             path = Path(folder) / name
             rel = path.relative_to(directory).as_posix()
-            problem = ""
+            problem, real = "", None
             try:
                 real = path.resolve(strict=True)
                 if root != real and root not in real.parents:
@@ -58,7 +58,7 @@ def find_submissions(directory):
                     problem = "not a regular file"
             except (OSError, RuntimeError):
                 problem = "a broken link or an unreadable file"
-            found.append(Submission(rel, None if problem else path, problem))
+            found.append(Submission(rel, None if problem else real, problem))
     found.sort(key=lambda s: s.name)
     return found
 

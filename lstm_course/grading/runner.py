@@ -209,10 +209,10 @@ class GraderPipe(Sandbox):
         except rpc.ProtocolError as exc:
             raise SandboxCrashed(f"it sent a malformed message ({exc})") from None
 
-    def close(self):
+    def close(self, graceful=True):
         for key in [k for k in linecache.cache if isinstance(k, str) and k.endswith(f"[{self.tag}]")]:
             linecache.cache.pop(key, None)
-        self.kill()
+        self.kill(graceful)
 
 
 def _exception_text(info):
@@ -243,10 +243,10 @@ class _Session:
         self.done = []  # statements executed successfully (replayed after a restart)
         self.seccomp = None
 
-    def start(self):
+    def start(self, graceful=True):
         s = self.settings
         if self.pipe is not None:
-            self.pipe.close()
+            self.pipe.close(graceful)
         self.pipe = GraderPipe(self.workdir, s.package_copy, s.package_dir, s.limits, sandbox=s.sandbox,
                                stop=s.stop, notebook_file=self.notebook_file, tag=self.tag)
         self.pipe.wait_ready(max(s.timeout, 10.0))
@@ -277,9 +277,9 @@ class _Session:
             return None
         return self.pipe._result(reply, blobs, [])
 
-    def close(self):
+    def close(self, graceful=True):
         if self.pipe is not None:
-            self.pipe.close()
+            self.pipe.close(graceful)
             self.pipe = None
 
 
@@ -328,11 +328,11 @@ def grade_submission(path, name, lesson, exercises, settings, student=""):
                 info = session.run(st, setup_end)
             except SandboxTimeout:
                 info = {"type": "timeout", "text": f"ran longer than {settings.timeout:g} s and was stopped"}
-                session.start()
+                session.start(graceful=False)
             except SandboxCrashed:
                 info = {"type": "crashed", "text": "the sandbox stopped while running it (exit(), a crash or "
                         "too much memory)"}
-                session.start()
+                session.start(graceful=False)
             if info is not None:
                 failed[st.position] = f"{st.cell.label()} raised {_exception_text(info)}" \
                     if info.get("type") not in ("timeout", "crashed") else f"{st.cell.label()} {info['text']}"
@@ -381,11 +381,11 @@ def _grade_exercise(session, ex, lesson, settings, row, fp):
         session.pipe.what = names
         result = _call_check(check, functions, ex.keywords, seed)
     except SandboxTimeout:
-        session.close()
+        session.close(graceful=False)
         return row(ex.check, "timeout", f"{names} ran longer than {settings.timeout:g} s (an infinite "
                    "loop?) and was stopped", fp)
     except SandboxCrashed as exc:
-        session.close()
+        session.close(graceful=False)
         extra = f": {exc.message}" if exc.message and "malformed" in exc.message else ""
         return row(ex.check, "crashed", f"the sandbox stopped while running {names} (exit(), a crash or "
                    f"too much memory){extra}", fp)

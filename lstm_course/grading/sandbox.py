@@ -322,11 +322,12 @@ class Sandbox(rpc.Endpoint):
             raise rpc.ProtocolError("the sandbox did not start properly")
         self.seccomp = bool(header.get("seccomp"))
 
-    def kill(self):
-        """End the sandbox and everything in it: first by closing its pipe (it exits, and the CPU
-        time it used is accounted to the grader), after 0.5 s by SIGKILL to its process group (and
-        its PID namespace, which takes every process in it)."""
-        if self.proc.poll() is None:
+    def kill(self, graceful=True):
+        """End the sandbox and everything in it. Gracefully: it is asked for the CPU time it used
+        and its pipe is closed (it exits), with SIGKILL after 0.5 s; else (after a timeout or a
+        crash) SIGKILL at once, to its process group and its PID namespace, which takes every
+        process in it."""
+        if graceful and self.proc.poll() is None:
             try:  # ask for the CPU time it used, briefly
                 self.deadline = time.monotonic() + 0.5
                 reply, _ = self.request({"op": "usage"})

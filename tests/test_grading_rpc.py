@@ -18,7 +18,8 @@ from lstm_course.checks.core import call, checker, close, fail
 from lstm_course.grading import rpc
 from lstm_course.grading.notebook import Exercise
 from lstm_course.grading.runner import Settings, grade_submission, resolve_type
-from lstm_course.grading.sandbox import Limits, bwrap_problem, build_sanitised_package
+from lstm_course.grading.package import PackageCopies
+from lstm_course.grading.sandbox import Limits, bwrap_problem
 from lstm_course.lstm import LSTMParams, LSTMStepCache, init_lstm_params, lstm_step_forward
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -154,8 +155,8 @@ def test_callbacks_handles_seeds_and_in_place_changes(tmp_path):
     nbformat.write(nb, path)
     package_dir = Path(lstm_course.__file__).resolve().parent
     checks = {"check_numgrad": check_numgrad, "check_pair": check_pair, "check_no_inplace": check_no_inplace}
-    copy = build_sanitised_package(package_dir, tmp_path / "pkg" / "lstm_course", checks)
-    settings = Settings(timeout=20, limits=Limits(), secret=b"k", package_copy=copy, package_dir=package_dir,
+    packages = PackageCopies(package_dir, tmp_path / "pkg", checks)
+    settings = Settings(timeout=20, limits=Limits(), secret=b"k", packages=packages, package_dir=package_dir,
                         scratch=tmp_path, stop=threading.Event(), checks=checks)
     exercises = [Exercise("check_numgrad", ("numgrad",)), Exercise("check_pair", ("forward", "backward")),
                  Exercise("check_no_inplace", ("doubler",))]
@@ -188,3 +189,21 @@ def test_every_lessons_solution_passes_and_every_learner_notebook_is_not_impleme
             rows = list(csv.DictReader(fh))
         assert rows and {(r["status"]) for r in rows} == {expected}, [r for r in rows if r["status"] != expected]
         assert {r["submission"] for r in rows} == {p.name for p in folder.iterdir()}
+
+
+def test_the_sandbox_package_keeps_only_what_the_lessons_solution_uses(tmp_path):
+    from lstm_course.grading.package import PackageGraph, build_sanitised_package
+
+    package_dir = Path(lstm_course.__file__).resolve().parent
+    graph = PackageGraph(package_dir)
+    keep = graph.closure({("lstm_course.lstm", "lstm_step_forward")})
+    copy = build_sanitised_package(package_dir, tmp_path / "a" / "lstm_course", {"check_x": None}, keep)
+    text = (copy / "lstm.py").read_text()
+    assert "def lstm_step_forward(" in text and "class LSTMParams" in text
+    for name in ("lstm_forward", "lstm_backward", "lstm_step_backward"):
+        assert f"def {name}(" not in text
+    assert "def rnn_step_forward(" not in (copy / "rnn.py").read_text()
+    assert "def sigmoid(" in (copy / "activations.py").read_text()  # allowed as it is
+    assert "check_x = _no_check" in (copy / "checks" / "__init__.py").read_text()
+    nothing = build_sanitised_package(package_dir, tmp_path / "b" / "lstm_course", (), graph.closure(set()))
+    assert "def lstm_step_forward(" not in (nothing / "lstm.py").read_text()

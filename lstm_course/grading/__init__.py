@@ -32,7 +32,8 @@ def grade_notebook(path, lessons_dir, lesson=None, timeout=20.0, sandbox=True, s
     import lstm_course
 
     from .. import checks as checks_module
-    from .sandbox import Limits, build_sanitised_package
+    from .package import PackageCopies
+    from .sandbox import Limits
 
     path = Path(path)
     lessons = Lessons(lessons_dir, dict(checks_module.ALL_CHECKS), only=lesson)
@@ -43,9 +44,9 @@ def grade_notebook(path, lessons_dir, lesson=None, timeout=20.0, sandbox=True, s
     package_dir = Path(lstm_course.__file__).resolve().parent
     with tempfile.TemporaryDirectory(prefix="lstm-course-grade-") as scratch:
         scratch = Path(scratch)
-        copy = build_sanitised_package(package_dir, scratch / "package" / package_dir.name, lessons.checks)
+        packages = PackageCopies(package_dir, scratch / "package", lessons.checks)
         settings = Settings(timeout=timeout, limits=Limits(), secret=secret.encode(), sandbox=sandbox,
-                            package_copy=copy, package_dir=package_dir, scratch=scratch,
+                            packages=packages, package_dir=package_dir, scratch=scratch,
                             stop=threading.Event(), checks=lessons.checks)
         return grade_submission(path, submission, name, lessons.exercises(name), settings)
 

@@ -136,6 +136,8 @@ def main():
     import numpy  # noqa: F401  (before the filter: NumPy's import may start BLAS threads)
     import rpc
     sys.path.pop(0)
+    if len(sys.argv) > 1:  # where the sanitised package is: before anything else
+        sys.path.insert(0, sys.argv[1])
 
     read_fd, write_fd = os.dup(0), os.dup(1)
     devnull = os.open(os.devnull, os.O_RDWR)

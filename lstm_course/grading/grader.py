@@ -18,7 +18,8 @@ from pathlib import Path
 from .notebook import NotebookError, lesson_exercises
 from .report import outputs_for, read_csv, sort_rows, student_of, write_all, write_csv
 from .runner import NOTEBOOK_ROW, Row, Settings, grade_submission
-from .sandbox import Interrupted, Limits, bwrap_problem, build_sanitised_package
+from .package import PackageCopies
+from .sandbox import Interrupted, Limits, bwrap_problem
 
 __all__ = ["find_submissions", "Lessons", "grade_directory", "Interrupted", "load_or_make_secret",
            "select_shard", "Submission"]
@@ -182,10 +183,10 @@ def grade_directory(directory, output, lessons_dir, *, checks=None, jobs=None, t
     saved_env = os.environ.pop("LSTM_COURSE_EXPECT", None)  # results, not assertions
     with tempfile.TemporaryDirectory(prefix="lstm-course-grade-") as scratch:
         scratch = Path(scratch)
-        package_copy = build_sanitised_package(package_dir, scratch / "package" / package_dir.name, checks)
+        packages = PackageCopies(package_dir, scratch / "package", checks)
         settings = Settings(timeout=timeout, limits=Limits(cpu_seconds=max(60, int(timeout * 4)),
                                                            memory_mb=memory_mb),
-                            secret=secret_bytes, sandbox=sandbox, package_copy=package_copy,
+                            secret=secret_bytes, sandbox=sandbox, packages=packages,
                             package_dir=package_dir, scratch=scratch, stop=stop, checks=checks)
 
         def one(sub):

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import symtable
+import threading
 from pathlib import Path
 
 __all__ = ["NotebookError", "Cell", "Statement", "Exercise", "read_code_cells", "parse_cells",
@@ -25,6 +26,10 @@ MAX_NOTEBOOK_BYTES = 128 * 2 ** 20
 MAX_CELL_CHARS = 200_000
 MAX_CELLS = 20_000
 _MAGIC = re.compile(r"^(\s*)[%!]")
+# CPython 3.11 tracks the recursion depth of its AST conversions in one global state, so two threads
+# parsing at once can fail with "SystemError: AST constructor recursion depth mismatch": the grader's
+# threads parse one at a time.
+AST_LOCK = threading.RLock()
 
 
 class NotebookError(ValueError):
@@ -67,6 +72,7 @@ class Exercise:
     check: str  # e.g. "check_forget_gate"
     functions: tuple  # the learner's function names, e.g. ("forget_gate",)
     keywords: tuple = ()  # literal keyword arguments of the lesson's call, as (name, value)
+    allowed: tuple = ()  # (module, name) of the package functions the lesson's own solution uses
 
 
 # ---------------------------------------------------------------------------------------
@@ -148,7 +154,8 @@ def parse_cells(code_cells):
             cell.error = f"the cell is longer than {MAX_CELL_CHARS} characters"
         else:
             try:
-                cell.tree = ast.parse(cell.source, cell.filename)
+                with AST_LOCK:
+                    cell.tree = ast.parse(cell.source, cell.filename)
             except SyntaxError as exc:
                 cell.error = f"SyntaxError: {exc.msg} (line {exc.lineno})"
             except (ValueError, RecursionError, MemoryError) as exc:
@@ -179,7 +186,8 @@ def _stores(node):
 def _function_globals(source, filename):
     """Global names read inside the function or class defined by `source` (one statement)."""
     try:
-        top = symtable.symtable(source, filename, "exec")
+        with AST_LOCK:
+            top = symtable.symtable(source, filename, "exec")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     names = set()
@@ -313,12 +321,38 @@ def lesson_exercises(path, known_checks):
             keywords = []
             for kw in node.keywords:
                 try:
-                    keywords.append((kw.arg, ast.literal_eval(kw.value)))
+                    with AST_LOCK:
+                        keywords.append((kw.arg, ast.literal_eval(kw.value)))
                 except ValueError:
                     pass
             seen.add(name)
             exercises.append(Exercise(name, tuple(a.id for a in node.args), tuple(keywords)))
-    return exercises
+    return [dataclasses.replace(ex, allowed=_package_uses(cells, ex)) for ex in exercises]
+
+
+def _package_uses(cells, exercise, package="lstm_course"):
+    """(module, name) of the package's functions that the lesson's solution of `exercise` uses."""
+    to_run, _ = plan(cells, [exercise])
+    used = set().union(*(st.uses_now | st.uses_later for st in to_run)) if to_run else set()
+    allowed = set()
+    for st in to_run:
+        node = st.node
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith(package):
+            if node.module.startswith(f"{package}.checks"):
+                continue
+            for alias in node.names:
+                local = alias.asname or alias.name
+                if local not in used:
+                    continue
+                allowed.add((node.module, alias.name))
+                # `from lstm_course import losses`: the functions used as losses.NAME
+                allowed |= {(f"{node.module}.{alias.name}", n.attr) for s in to_run for n in ast.walk(s.node)
+                            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == local}
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith(package + ".") and not alias.name.startswith(f"{package}.checks"):
+                    allowed.add((alias.name, "*"))
+    return tuple(sorted(allowed))
 
 
 # ---------------------------------------------------------------------------------------
@@ -367,7 +401,8 @@ def fingerprint(nodes, global_names):
     layout. sketch: a MinHash of its 5-grams of AST tokens, for near-identical solutions.
     """
     try:
-        return _fingerprint(nodes, global_names)
+        with AST_LOCK:  # copying and rewriting AST nodes constructs nodes
+            return _fingerprint(nodes, global_names)
     except (RecursionError, MemoryError, ValueError):
         return "", ""
 

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from . import rpc
 from .notebook import NotebookError, fingerprint, parse_cells, plan, read_code_cells
+from .package import PackageCopies
 from .sandbox import Limits, Sandbox, SandboxCrashed, SandboxTimeout
 
 __all__ = ["Row", "NOTEBOOK_ROW", "Settings", "grade_submission", "exercise_seed"]
@@ -67,7 +68,7 @@ class Settings:
     limits: Limits = dataclasses.field(default_factory=Limits)
     secret: bytes = b""
     sandbox: bool = True
-    package_copy: Path | None = None  # the sanitised package (sandbox.build_sanitised_package)
+    packages: PackageCopies | None = None  # the sanitised copies of the package
     package_dir: Path | None = None  # where the real package is (the copy is mounted over it)
     scratch: Path | None = None  # a private directory of the grader for working files
     stop: threading.Event | None = None
@@ -163,13 +164,20 @@ class GraderPipe(Sandbox):
         # too, for "not implemented yet: helper, which your function calls, raises ...".
         namespace = {"__exc__": exc}
         if inner and inner != func and inner != "<module>":
-            exec(compile(f"def {inner}():\n    raise __exc__\n", "<library>", "exec"), namespace)
+            from .notebook import AST_LOCK
+
+            with AST_LOCK:
+                exec(compile(f"def {inner}():\n    raise __exc__\n", "<library>", "exec"), namespace)
             call = f"{inner}()"
         else:
             call = "raise __exc__"
         body = "\n" * (line - 1) + f"def {func if func != '<module>' else 'f'}(): {call}\n"
+        from .notebook import AST_LOCK
+
         try:
-            exec(compile(body, fake, "exec"), namespace)
+            with AST_LOCK:
+                code = compile(body, fake, "exec")
+            exec(code, namespace)
             namespace[func if func != "<module>" else "f"]()
         except BaseException as raised:  # noqa: BLE001 - it is the exception we made
             return raised
@@ -237,8 +245,9 @@ def _call_check(check, functions, keywords, seed):
 class _Session:
     """The sandbox of one submission, restarted after a timeout or a crash."""
 
-    def __init__(self, settings, workdir, notebook_file, tag):
+    def __init__(self, settings, workdir, notebook_file, tag, package_copy):
         self.settings, self.workdir, self.notebook_file, self.tag = settings, workdir, notebook_file, tag
+        self.package_copy = package_copy
         self.pipe = None
         self.done = []  # statements executed successfully (replayed after a restart)
         self.seccomp = None
@@ -247,7 +256,7 @@ class _Session:
         s = self.settings
         if self.pipe is not None:
             self.pipe.close(graceful)
-        self.pipe = GraderPipe(self.workdir, s.package_copy, s.package_dir, s.limits, sandbox=s.sandbox,
+        self.pipe = GraderPipe(self.workdir, self.package_copy, s.package_dir, s.limits, sandbox=s.sandbox,
                                stop=s.stop, notebook_file=self.notebook_file, tag=self.tag)
         self.pipe.wait_ready(max(s.timeout, 10.0))
         self.seccomp = self.pipe.seccomp
@@ -302,50 +311,21 @@ def grade_submission(path, name, lesson, exercises, settings, student=""):
         return [row(NOTEBOOK_ROW, "invalid", str(exc))]
     if not exercises:
         return [row(NOTEBOOK_ROW, "no_checks", f"the lesson {lesson} has no exercise to grade")]
-    to_run, found = plan(cells, exercises)
-    global_names = set().union(set(dir(builtins)), *(st.binds for st in to_run))  # kept by the fingerprint
+    all_run, _ = plan(cells, exercises)
+    global_names = set().union(set(dir(builtins)), *(st.binds for st in all_run))  # kept by the fingerprint
 
     tag = f"{next(_COUNTER)}-{os.getpid()}"
     workdir = Path(tempfile.mkdtemp(prefix="sub-", dir=settings.scratch))
     notebook_file = workdir / "submission.ipynb"
     _write_sources(notebook_file, cells)
-    session = _Session(settings, workdir, notebook_file, tag)
-    rows, notebook_rows, failed = [], [], {}
+    rows, failed = [], {}
     try:
-        try:
-            session.start()
-        except (SandboxTimeout, SandboxCrashed, rpc.ProtocolError, OSError) as exc:
-            why = getattr(exc, "message", "") or str(exc)
-            return [row(NOTEBOOK_ROW, "error", f"the sandbox could not start ({_short(why, 150)})")] + [
-                row(ex.check, "error", "not graded: the sandbox could not start") for ex in exercises]
-        setup_end = time.monotonic() + 3 * settings.timeout  # the whole set-up, whatever it holds
-        for st in to_run:
-            if time.monotonic() > setup_end:
-                failed[st.position] = (f"{st.cell.label()} was not run: the statements the exercises need "
-                                       f"took more than {3 * settings.timeout:g} s in all")
-                continue
-            try:
-                info = session.run(st, setup_end)
-            except SandboxTimeout:
-                info = {"type": "timeout", "text": f"ran longer than {settings.timeout:g} s and was stopped"}
-                session.start(graceful=False)
-            except SandboxCrashed:
-                info = {"type": "crashed", "text": "the sandbox stopped while running it (exit(), a crash or "
-                        "too much memory)"}
-                session.start(graceful=False)
-            if info is not None:
-                failed[st.position] = f"{st.cell.label()} raised {_exception_text(info)}" \
-                    if info.get("type") not in ("timeout", "crashed") else f"{st.cell.label()} {info['text']}"
-        if failed:
-            first = next(iter(failed.values()))
-            more = len(failed) - 1
-            notebook_rows.append(row(NOTEBOOK_ROW, "error", first + (f" (and {more} more statement"
-                                                                    f"{'s' if more > 1 else ''})" if more else "")))
-        for ex in exercises:
+        for ex in exercises:  # each in a fresh sandbox, with its own copy of the package
+            to_run, found = plan(cells, [ex])
             defs = found[ex.check]
             fp = fingerprint([st.node if st is not None else None for st in defs.values()], global_names)
             missing = [fn for fn, st in defs.items() if st is None]
-            broken = [fn for fn, st in defs.items() if st is None and _syntax_error_defining(cells, fn)]
+            broken = [fn for fn in missing if _syntax_error_defining(cells, fn)]
             if broken:
                 cell = _syntax_error_defining(cells, broken[0])
                 rows.append(row(ex.check, "error", f"{broken[0]} is not defined: {cell.label()} has a "
@@ -356,15 +336,53 @@ def grade_submission(path, name, lesson, exercises, settings, student=""):
                                 f"{'is' if len(missing) == 1 else 'are'} not defined in this notebook "
                                 "(was the exercise's cell deleted or renamed?)", fp))
                 continue
-            own = [defs[fn].position for fn in ex.functions if defs[fn].position in failed]
-            if own:
-                rows.append(row(ex.check, "error", failed[own[0]], fp))
-                continue
-            rows.append(_grade_exercise(session, ex, lesson, settings, row, fp))
+            session = _Session(settings, workdir, notebook_file, tag, settings.packages.get(ex.allowed))
+            try:
+                rows.append(_set_up_and_grade(session, ex, to_run, defs, failed, lesson, settings, row, fp))
+            finally:
+                session.close()
     finally:
-        session.close()
         shutil.rmtree(workdir, ignore_errors=True)
+    notebook_rows = []
+    if failed:
+        first = next(iter(failed.values()))
+        more = len(failed) - 1
+        notebook_rows.append(row(NOTEBOOK_ROW, "error", first + (f" (and {more} more statement"
+                                                                f"{'s' if more > 1 else ''})" if more else "")))
     return notebook_rows + rows
+
+
+def _set_up_and_grade(session, ex, to_run, defs, failed, lesson, settings, row, fp):
+    """Start the sandbox, run the statements the exercise needs, grade it: its row."""
+    try:
+        session.start()
+    except (SandboxTimeout, SandboxCrashed, rpc.ProtocolError, OSError) as exc:
+        why = getattr(exc, "message", "") or str(exc)
+        return row(ex.check, "error", f"not graded: the sandbox could not start ({_short(why, 150)})", fp)
+    setup_end = time.monotonic() + 3 * settings.timeout  # the whole set-up, whatever it holds
+    own_failure = None
+    for st in to_run:
+        if time.monotonic() > setup_end:
+            info = {"type": "skipped", "text": f"was not run: the statements {' and '.join(ex.functions)} "
+                    f"needs took more than {3 * settings.timeout:g} s in all"}
+        else:
+            try:
+                info = session.run(st, setup_end)
+            except SandboxTimeout:
+                info = {"type": "timeout", "text": f"ran longer than {settings.timeout:g} s and was stopped"}
+                session.start(graceful=False)
+            except SandboxCrashed:
+                info = {"type": "crashed", "text": "stopped the sandbox (exit(), a crash or too much memory)"}
+                session.start(graceful=False)
+        if info is not None:
+            text = f"{st.cell.label()} " + (f"raised {_exception_text(info)}" if info.get("type") not in (
+                "timeout", "crashed", "skipped") else info["text"])
+            failed.setdefault(st.position, text)
+            if any(defs[fn] is st for fn in ex.functions):
+                own_failure = text
+    if own_failure is not None:
+        return row(ex.check, "error", own_failure, fp)
+    return _grade_exercise(session, ex, lesson, settings, row, fp)
 
 
 def _grade_exercise(session, ex, lesson, settings, row, fp):

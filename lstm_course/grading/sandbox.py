@@ -3,10 +3,8 @@
 What the sandbox sees (an allow-list, nothing else is mounted):
 
 - read-only: /usr, /lib*, /bin, /sbin, Python's installation and the virtual environment;
-- the course's package, replaced by a *sanitised copy*: modules that hold reference solutions
-  keep their classes and constants (LSTMParams, LSTMStepCache, ...) but lose their functions, and
-  importing one of those functions raises "not allowed in an exercise: import of lstm_course.lstm";
-  `lstm_course.checks` is a stub whose checks do nothing;
+- the course's package, replaced by a sanitised copy without the exercise's solution (see
+  `package`), mounted both where the real one is and at /opt/lstm-course, first on sys.path;
 - a private working directory (a small tmpfs) holding only the submission's code cells, and a
   private /tmp;
 - no network, no other process (own PID namespace), no environment but an allow-list, an
@@ -20,7 +18,6 @@ with its parent and takes its PID namespace, and everything in it, with it.
 
 from __future__ import annotations
 
-import ast
 import os
 import select
 import shutil
@@ -33,12 +30,9 @@ from pathlib import Path
 from . import rpc
 
 __all__ = ["SandboxUnavailable", "SandboxTimeout", "SandboxCrashed", "Interrupted", "Limits",
-           "bwrap_problem", "build_sanitised_package", "Sandbox", "ALLOWED_MODULES", "ENV_ALLOW"]
+           "bwrap_problem", "Sandbox", "ENV_ALLOW"]
 
-# Modules of lstm_course copied unchanged into the sandbox: they hold no exercise's solution.
-ALLOWED_MODULES = ("__init__", "activations", "validation", "tree", "tasks")
 ENV_ALLOW = ("LANG", "LC_ALL", "TZ")  # the only variables passed on from the grader's environment
-NOT_ALLOWED = "not allowed in an exercise"
 HERE = Path(__file__).resolve().parent
 
 
@@ -117,83 +111,6 @@ def bwrap_problem():
 
 
 # ---------------------------------------------------------------------------------------
-# The sanitised package
-
-def _sanitise(source, module_name):
-    """Keep imports, constants and classes (without their ordinary methods); drop functions."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return f"raise ImportError({NOT_ALLOWED + ': import of ' + module_name!r})\n"
-    out = [f'"""{module_name} inside a grading sandbox: data types only, no solutions."""',
-           "from __future__ import annotations"]
-    kept = []
-    for stmt in tree.body:
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
-        if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__":
-            continue
-        if isinstance(stmt, ast.Expr) and isinstance(getattr(stmt, "value", None), ast.Constant):
-            continue  # docstrings
-        if isinstance(stmt, ast.ClassDef):
-            stmt.body = [s for s in stmt.body if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
-                         or (s.name.startswith("__") and s.name.endswith("__"))
-                         or any(isinstance(d, ast.Name) and d.id == "property" for d in s.decorator_list)]
-            stmt.body = stmt.body or [ast.Pass()]
-            kept.append(stmt.name)
-        if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
-            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-            kept += [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
-        code = ast.unparse(stmt)
-        out.append("try:\n" + "\n".join("    " + line for line in code.splitlines()) +
-                   "\nexcept Exception:\n    pass")
-    message = f"{NOT_ALLOWED}: import of {module_name}"
-    out.append(f"__all__ = [n for n in {sorted(set(kept))!r} if n in globals() and n != '__all__']")
-    out.append("def __getattr__(name):\n    if name.startswith('__'):\n        raise AttributeError(name)\n"
-               f"    raise ImportError({message!r}, name={module_name!r})")
-    return "\n\n".join(out) + "\n"
-
-
-def _check_stub(module_name, check_names):
-    lines = [f'"""{module_name} inside a grading sandbox: the checks do nothing here; the grader runs them."""',
-             "def _no_check(*args, **kwargs):\n    return None"]
-    lines += [f"{name} = _no_check" for name in sorted(check_names)]
-    lines.append("def __getattr__(name):\n    if name.startswith('__'):\n        raise AttributeError(name)\n"
-                 "    if name.startswith('check_'):\n        return _no_check\n"
-                 f"    raise ImportError({NOT_ALLOWED + ': import of ' + module_name!r}, name={module_name!r})")
-    return "\n\n".join(lines) + "\n"
-
-
-def build_sanitised_package(package_dir, target, check_names=(), allowed=ALLOWED_MODULES):
-    """Write the sandbox's copy of the package `package_dir` (lstm_course) into `target`."""
-    package_dir, target = Path(package_dir), Path(target)
-    name = package_dir.name
-    for src in sorted(package_dir.rglob("*.py")):
-        rel = src.relative_to(package_dir)
-        if "__pycache__" in rel.parts:
-            continue
-        dest = target / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dotted = ".".join((name, *rel.with_suffix("").parts))
-        if dotted.endswith(".__init__") and len(rel.parts) > 1:
-            dotted = dotted[: -len(".__init__")]
-        if rel.parts[0] == "checks":
-            dest.write_text(_check_stub(dotted, check_names), encoding="utf-8")
-        elif rel.parts[0] == "grading":
-            if rel.name == "__init__.py":
-                dest.write_text('"""The grader is not available in the sandbox."""\n', encoding="utf-8")
-            elif rel.name == "rpc.py":
-                shutil.copyfile(src, dest)
-            else:
-                continue
-        elif len(rel.parts) == 1 and rel.stem in allowed:
-            shutil.copyfile(src, dest)
-        else:
-            dest.write_text(_sanitise(src.read_text(encoding="utf-8"), dotted), encoding="utf-8")
-    return target
-
-
-# ---------------------------------------------------------------------------------------
 # One sandbox
 
 def _python_dirs():
@@ -253,21 +170,22 @@ class Sandbox(rpc.Endpoint):
             for path in _python_dirs():
                 cmd += ["--ro-bind", str(path), str(path)]
             cmd += ["--ro-bind", str(package_copy), str(package_dir),
+                    "--ro-bind", str(package_copy), f"/opt/lstm-course/{Path(package_copy).name}",
                     "--dev", "/dev", "--proc", "/proc",
                     "--size", str(limits.tmp_mb * 2 ** 20), "--tmpfs", "/tmp",
                     "--size", str(limits.tmp_mb * 2 ** 20), "--tmpfs", "/home/learner",
                     "--ro-bind", str(boot_dir), "/sandbox"]
             if notebook_file is not None:
                 cmd += ["--ro-bind", str(notebook_file), "/home/learner/submission.ipynb"]
-            cmd += ["--chdir", "/home/learner", python, "-I", "-B", "/sandbox/bootstrap.py"]
+            cmd += ["--chdir", "/home/learner", python, "-I", "-B", "/sandbox/bootstrap.py", "/opt/lstm-course"]
             cwd = None
         else:  # --no-sandbox: the same program, without the walls
             home = workdir / "home"
             home.mkdir(exist_ok=True)
             if notebook_file is not None:
                 shutil.copyfile(notebook_file, home / "submission.ipynb")
-            env.update(HOME=str(home), MPLCONFIGDIR=str(workdir), PYTHONPATH=str(Path(package_copy).parent))
-            cmd = [python, "-B", "-s", str(boot_dir / "bootstrap.py")]
+            env.update(HOME=str(home), MPLCONFIGDIR=str(workdir))
+            cmd = [python, "-B", "-s", str(boot_dir / "bootstrap.py"), str(Path(package_copy).parent)]
             cwd = str(home)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, env=env, cwd=cwd,

@@ -390,12 +390,12 @@ def _grade_exercise(session, ex, lesson, settings, row, fp):
     if check is None:
         return row(ex.check, "error", f"the grader has no {ex.check}")
     seed = exercise_seed(settings.secret, lesson, ex.check) if settings.secret else None
+    names = " and ".join(ex.functions)
     try:
         if session.pipe is None or session.pipe.proc.poll() is not None:
             session.start()
         functions = [session.get(fn) for fn in ex.functions]
         session.pipe.deadline = time.monotonic() + settings.timeout
-        names = " and ".join(ex.functions)
         session.pipe.what = names
         result = _call_check(check, functions, ex.keywords, seed)
     except SandboxTimeout:

@@ -5,7 +5,8 @@ The pieces, one concept each:
 - `notebook`: reading untrusted notebook files, the lesson's exercises, what to execute;
 - `rpc`: the wire format (plain arrays and JSON, no pickle) and both ends of the pipe;
 - `bootstrap`: what runs inside the sandbox;
-- `sandbox`: bubblewrap, the sanitised package, resource limits;
+- `package`: the copy of the package a sandbox sees, without the exercise's solution;
+- `sandbox`: bubblewrap, resource limits, the pipe with deadlines;
 - `runner`: one submission (the checks run here, on proxies of the learner's functions);
 - `grader`: a whole class, in parallel, resumable, by shards;
 - `report`: the long CSV, the gradebook, feedback files, the similarity report, merging shards.

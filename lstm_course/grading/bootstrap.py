@@ -1,7 +1,8 @@
 """What runs inside the sandbox: the submission's needed statements, then calls from the grader.
 
-Started by the grader as ``python -I -B bootstrap.py`` with the wire protocol of `rpc.py` on
-stdin/stdout. Everything the submission prints goes to /dev/null: nothing it prints counts.
+Started by the grader as ``python -I -B bootstrap.py PACKAGE_PARENT`` with the wire protocol of
+`rpc.py` on stdin/stdout; PACKAGE_PARENT (the folder holding the sanitised `lstm_course`) goes first
+on sys.path. Everything the submission prints goes to /dev/null: nothing it prints counts.
 
 Before any of the submission's code runs, the process forbids itself to start programs or
 processes (a seccomp filter: no fork, vfork, execve, and clone only for threads), so that a fork

@@ -37,6 +37,7 @@ import io
 import json
 import keyword
 import struct
+import threading
 
 import numpy as np
 
@@ -45,6 +46,10 @@ MAX_DEPTH = 40
 MAX_NODES = 200_000
 _ALLOWED_KINDS = "biufc"  # bool, int, uint, float, complex: never object or structured arrays
 _U64 = struct.Struct("<Q")
+# CPython 3.11 keeps the recursion depth of its AST conversions (ast.parse, and so ast.literal_eval,
+# which NumPy uses to read an .npy header) in one global state: two threads converting at once fail
+# with "SystemError: AST constructor recursion depth mismatch". Every such call holds this lock.
+AST_LOCK = threading.RLock()
 
 
 class ProtocolError(Exception):
@@ -99,7 +104,8 @@ def array_to_bytes(arr):
 
 def bytes_to_array(data):
     try:
-        arr = np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
+        with AST_LOCK:  # the header is read with ast.literal_eval
+            arr = np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
     except Exception as exc:
         raise ProtocolError(f"a malformed array ({type(exc).__name__})") from None
     if arr.dtype.kind not in _ALLOWED_KINDS or arr.dtype.fields is not None:

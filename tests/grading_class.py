@@ -66,9 +66,10 @@ def write(nb, path):
 
 
 def run_cli(*args, timeout=300, env=None):
-    """Run `lstm-course` as the instructor would, in a fresh process."""
-    return subprocess.run([sys.executable, "-m", "lstm_course.cli", *map(str, args)], capture_output=True,
-                          text=True, timeout=timeout, env=env)
+    """Run the installed `lstm-course` as the instructor would, in a fresh process."""
+    script = Path(sys.executable).parent / "lstm-course"
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "lstm_course.cli"]
+    return subprocess.run([*command, *map(str, args)], capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def sandbox_processes(scratch=""):

@@ -28,7 +28,7 @@ UV_VERSION := 0.13.9
 $(foreach assignment,$(shell $(PYTHON) lstm_course/blas.py),$(eval export $(subst =, ?= ,$(assignment))))
 
 .PHONY: help install lab test test-fast test-slow test-latest nbval exercises notebooks time bench \
-        reference results lock site slides clean
+        reference results lock site slides grade clean
 
 ## make help: this list.
 help:
@@ -87,6 +87,12 @@ lock:
 ## make exercises: regenerate the learner notebooks from the lessons.
 exercises: $(STAMP)
 	$(PY) -m lstm_course.cli exercises
+
+## make grade DIR=submissions/ OUT=grades.csv [ARGS="--jobs 4 --resume"]: grade a class, each
+## submission in a bubblewrap sandbox (README, "Grading a class").
+grade: $(STAMP)
+	@test -n "$(DIR)" || { echo 'usage: make grade DIR=submissions/ OUT=grades.csv [ARGS="--jobs 4"]'; exit 2; }
+	$(PY) -m lstm_course.cli grade "$(DIR)" --output "$(or $(OUT),grades.csv)" $(ARGS)
 
 ## make notebooks: rebuild the lesson notebooks from lessons/*.py and execute them.
 notebooks: $(STAMP)

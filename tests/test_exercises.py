@@ -1,6 +1,7 @@
 """The exercise generator: solutions stripped, everything else kept, outputs cleared, learner
 edits never lost, no churn; the committed learner notebooks are in sync and run to the end."""
 
+import re
 import shutil
 from pathlib import Path
 
@@ -261,17 +262,28 @@ REPO_EXERCISES = sorted(p for p in (ROOT / "notebooks" / "exercises").glob("[0-9
                         if ".new." not in p.name)
 
 
+WORK_ELSEWHERE = ("notebooks/exercises/ holds the generated learner notebooks, which the tests check; "
+                  "to do the exercises, work in your own copies (`make lab` opens workspace/). "
+                  "`make exercises` moves a copy you edited here to workspace/ and restores this one.")
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
 def test_committed_learner_notebooks_are_up_to_date(capsys):
     if not REPO_LESSONS:
         pytest.skip("no lessons in notebooks/ yet")
     status = main(["exercises", "--lessons", str(ROOT / "notebooks"), "--check"])
-    assert status == 0, ("notebooks/exercises/ is out of date with the lessons: run `make exercises`\n"
-                         + capsys.readouterr().out)
+    assert status == 0, (f"{capsys.readouterr().out}\n{WORK_ELSEWHERE} After changing a lesson, "
+                         "`make exercises` brings these notebooks up to date.")
 
 
 @pytest.mark.parametrize("path", REPO_EXERCISES or [None], ids=[p.name for p in REPO_EXERCISES] or ["none"])
 def test_learner_notebook_runs_to_the_end_with_every_check_not_implemented(path, monkeypatch):
+    from nbclient.exceptions import CellExecutionError
     if path is None:
         pytest.skip("no learner notebooks in notebooks/exercises/ yet")
-    nb = _execute(path, "not_implemented", monkeypatch)  # raises if any cell fails
+    try:
+        nb = _execute(path, "not_implemented", monkeypatch)
+    except CellExecutionError as exc:  # the kernel's traceback is coloured: keep the words only
+        last = [line for line in ANSI.sub("", str(exc)).strip().splitlines() if line.strip()][-1]
+        pytest.fail(f"{path.name}: a cell of the learner notebook failed: {last}\n{WORK_ELSEWHERE}", pytrace=False)
     assert all(c.execution_count is not None for c in nb.cells if c.cell_type == "code" and c.source.strip())

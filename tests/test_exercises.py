@@ -287,3 +287,26 @@ def test_learner_notebook_runs_to_the_end_with_every_check_not_implemented(path,
         last = [line for line in ANSI.sub("", str(exc)).strip().splitlines() if line.strip()][-1]
         pytest.fail(f"{path.name}: a cell of the learner notebook failed: {last}\n{WORK_ELSEWHERE}", pytrace=False)
     assert all(c.execution_count is not None for c in nb.cells if c.cell_type == "code" and c.source.strip())
+
+
+def _words(markdown):
+    """The words of a Markdown text, without markup, math or link targets (to compare renderings)."""
+    text = re.sub(r"\$\$.*?\$\$|\$[^$\n]+\$", " ", markdown, flags=re.S)
+    text = re.sub(r"\]\([^)]*\)", " ", text)
+    return re.findall(r"[A-Za-z0-9]+", text)
+
+
+@pytest.mark.parametrize("lesson", REPO_LESSONS or [None], ids=[p.stem for p in REPO_LESSONS] or ["none"])
+def test_speaker_notes_are_marked_asides_in_the_learner_notebook(lesson):
+    """Every speaker note of a lesson is in its learner notebook, whole, as a quote that begins
+    "For instructors:" (and still a note for slides made from it)."""
+    if lesson is None:
+        pytest.skip("no lessons in notebooks/ yet")
+    notes = [c for c in read(lesson).cells if c.get("metadata", {}).get("slideshow", {}).get("slide_type") == "notes"]
+    learner = {c.get("id"): c for c in read(ROOT / "notebooks" / "exercises" / lesson.name).cells}
+    for note in notes:
+        mine = learner[note["id"]]
+        assert mine.source.startswith("> **For instructors:** "), mine.source[:80]
+        assert all(line.startswith(">") for line in mine.source.splitlines())
+        assert _words(mine.source) == ["For", "instructors"] + _words(note.source)
+        assert mine.metadata["slideshow"]["slide_type"] == "notes"

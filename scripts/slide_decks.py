@@ -11,7 +11,8 @@ the lessons themselves alone (the full text and code stay in the notebooks and o
 - code longer than CODE_LINES lines shows its first lines and says how many more are in the
   notebook; printed output longer than OUTPUT_LINES lines likewise;
 - a Markdown cell taller than a slide is cut at paragraph boundaries into several;
-- a code cell whose code and output do not fit together is shown as two: the code, then the output;
+- a code cell whose code and output do not fit together is shown as the code, then its outputs
+  (several figures of one cell in groups that each fit a slide);
 - the heights of a slide's cells are estimated (LAYOUT, calibrated in headless Chromium by
   tests/test_site_browser.py, which fails on any slide taller than the screen), and a cell that
   would overflow starts a new sub-slide (reveal.js: down arrow).
@@ -230,26 +231,51 @@ def _copy(cell, suffix):
     return new
 
 
+def _output_groups(outputs, budget, layout):
+    """Consecutive outputs grouped so that each group fits `budget` (a group of one may not)."""
+    groups, used = [], budget + 1
+    for out in outputs:
+        h = output_height(out, layout)
+        if used + h > budget:
+            groups.append([])
+            used = 0.0
+        groups[-1].append(out)
+        used += h
+    return groups
+
+
+def _shorten_outputs(cell):
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream":
+            out["text"] = shorten_output(out["text"])
+        elif set(out.get("data", {})) == {"text/plain"}:  # a long repr shown as text
+            out["data"]["text/plain"] = shorten_output(out["data"]["text/plain"]).rstrip("\n")
+
+
 def fit_cells(cells, layout: Layout = LAYOUT):
     """The cells of one notebook, shortened and split so that every slide fits `layout`."""
     units = []
     for cell in cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
         if cell["cell_type"] == "code" and slide_type(cell) not in ("skip", "notes"):
             cell["source"] = shorten_code(cell["source"])
-            for out in cell.get("outputs", []):
-                if out.get("output_type") == "stream":
-                    out["text"] = shorten_output(out["text"])
-            tags = set(cell.get("metadata", {}).get("tags", []))
+            _shorten_outputs(cell)
             code_only = _copy(cell, "in")
             code_only["outputs"] = []
-            code_h = cell_height(code_only, layout)
-            if cell.get("outputs") and code_h and cell_height(cell, layout) > layout.budget * 0.55 \
-                    and not tags & {"remove-input", "remove-output", "remove-cell"}:
-                output_only = _copy(cell, "out")
-                output_only["metadata"]["tags"] = sorted(tags | {"remove-input"})
-                set_slide_type(output_only, "-")
-                code_only["execution_count"] = None  # nbval never sees the stage; the deck shows no prompts
-                units += [cell_as(code_only, cell), output_only]
+            shows_code = bool(cell_height(code_only, layout)) and not tags & {"remove-input", "remove-cell"}
+            if cell.get("outputs") and cell_height(cell, layout) > layout.budget * 0.55 \
+                    and not tags & {"remove-output", "remove-cell"}:
+                # the code, then its outputs in groups that each fit a slide
+                if shows_code:
+                    code_only["execution_count"] = None  # the deck shows no prompts; nbval never sees it
+                    units.append(cell_as(code_only, cell))
+                groups = _output_groups(cell["outputs"], layout.budget, layout)
+                for n, group in enumerate(groups):
+                    part = _copy(cell, "out" if n == 0 else f"out{n}")
+                    part["outputs"] = group
+                    part["metadata"]["tags"] = sorted(tags | {"remove-input"})
+                    set_slide_type(part, slide_type(cell) if n == 0 and not shows_code else "-")
+                    units.append(part)
                 continue
         if cell["cell_type"] == "markdown" and markdown_height(cell["source"], layout) > layout.budget \
                 and slide_type(cell) not in ("skip", "notes"):

@@ -310,3 +310,10 @@ def test_speaker_notes_are_marked_asides_in_the_learner_notebook(lesson):
         assert all(line.startswith(">") for line in mine.source.splitlines())
         assert _words(mine.source) == ["For", "instructors"] + _words(note.source)
         assert mine.metadata["slideshow"]["slide_type"] == "notes"
+
+
+def test_instructor_aside_quotes_every_line_and_marks_the_start():
+    from lstm_course.exercises import as_instructor_aside
+    aside = as_instructor_aside("Ask the room.\n\nThen wait for\nguesses.\n")
+    assert aside == "> **For instructors:** Ask the room.\n>\n> Then wait for\n> guesses."
+    assert as_instructor_aside(aside) == aside  # already marked: unchanged (regenerating adds nothing)

@@ -255,3 +255,20 @@ def test_site_check_fails_on_a_page_that_loads_from_the_network(tmp_path, capsys
     (tmp_path / "bad.html").write_text('<script src="https://cdn.example.com/x.js"></script>')
     assert site_pages.check(tmp_path) == 1
     assert "bad.html" in capsys.readouterr().err
+
+
+def test_several_figures_of_one_cell_go_to_slides_that_each_fit():
+    cells = [md("## Many figures", "slide", "a"), code("plot_all()", [png_output(7, 4.2) for _ in range(3)], cell_id="f")]
+    fitted = fit_cells(cells)
+    assert [c.get("id") for c in fitted] == ["a", "f-in", "f-out", "f-out1", "f-out2"]
+    assert [len(c.outputs) for c in fitted[2:]] == [1, 1, 1]
+    assert all(cell_height(c) <= LAYOUT.budget for c in fitted)
+    assert [slide_type(c) for c in fitted[2:]] == ["-", "subslide", "subslide"]  # the first fits with the code
+
+
+def test_a_long_text_repr_is_shortened():
+    out = nbformat.v4.new_output("execute_result", data={"text/plain": "\n".join(map(str, range(40)))},
+                                 execution_count=1)
+    fitted = fit_cells([md("## Numbers", "slide", "a"), code("list(range(40))", [out], cell_id="n")])
+    shown = "".join(c.outputs[0]["data"]["text/plain"] for c in fitted if c.cell_type == "code" and c.outputs)
+    assert shown.splitlines()[-1] == "... 27 more lines in the notebook"

@@ -9,7 +9,7 @@ the lessons themselves alone (the full text and code stay in the notebooks and o
 
 - a lesson with no slide metadata gets slides from its headings (# / ## a slide, ### a sub-slide);
 - code longer than CODE_LINES lines shows its first lines and says how many more are in the
-  notebook; printed output longer than OUTPUT_LINES lines likewise;
+  notebook; printed output longer than OUTPUT_LINES lines likewise; exercise markers are left out;
 - a Markdown cell taller than a slide is cut at paragraph boundaries into several;
 - a code cell whose code and output do not fit together is shown as the code, then its outputs
   (several figures of one cell in groups that each fit a slide);
@@ -42,7 +42,7 @@ class Layout:
     """The deck's geometry in reveal.js's logical pixels (docs/slides_template sets the CSS to match)."""
     width: int = 1280
     height: int = 720
-    budget: int = 650           # content height allowed on one slide (room for margins)
+    budget: int = 620           # content height allowed on one slide (margins, reveal.js controls)
     text_px: float = 25.0       # Markdown font size
     text_line: float = 34.0     # Markdown line height
     code_line: float = 23.5     # code and printed output line height (18 px font)
@@ -181,11 +181,15 @@ def cell_height(cell, layout: Layout = LAYOUT) -> float:
 
 # ------------------------------------------------------------------ shortening and splitting
 
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+
+
 def shorten_code(source: str, limit: int = CODE_LINES) -> str:
-    """The first lines of long code, and a comment saying how many more are in the notebook."""
-    lines = source.splitlines()
+    """The first lines of long code, and a comment saying how many more are in the notebook.
+    The exercise markers (### BEGIN/END SOLUTION) are for the exercise generator, not the room."""
+    lines = [line for line in source.splitlines() if line.strip() not in SOLUTION_MARKERS]
     if len(lines) <= limit:
-        return source
+        return "\n".join(lines) if len(lines) != len(source.splitlines()) else source
     keep = limit - 1
     return "\n".join(lines[:keep] + [f"# ... {len(lines) - keep} more lines: the full code is in the notebook"])
 

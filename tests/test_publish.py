@@ -263,7 +263,8 @@ def test_several_figures_of_one_cell_go_to_slides_that_each_fit():
     assert [c.get("id") for c in fitted] == ["a", "f-in", "f-out", "f-out1", "f-out2"]
     assert [len(c.outputs) for c in fitted[2:]] == [1, 1, 1]
     assert all(cell_height(c) <= LAYOUT.budget for c in fitted)
-    assert [slide_type(c) for c in fitted[2:]] == ["-", "subslide", "subslide"]  # the first fits with the code
+    assert [slide_type(c) for c in fitted[3:]] == ["subslide", "subslide"]  # two figures never share a slide
+    assert all(sum(cell_height(c) for c in slide) <= LAYOUT.budget for slide in slides_of(fitted))
 
 
 def test_a_long_text_repr_is_shortened():
@@ -272,3 +273,8 @@ def test_a_long_text_repr_is_shortened():
     fitted = fit_cells([md("## Numbers", "slide", "a"), code("list(range(40))", [out], cell_id="n")])
     shown = "".join(c.outputs[0]["data"]["text/plain"] for c in fitted if c.cell_type == "code" and c.outputs)
     assert shown.splitlines()[-1] == "... 27 more lines in the notebook"
+
+
+def test_exercise_markers_are_not_shown_on_slides():
+    source = "def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION\n\n\ncheck_f(f)"
+    assert slide_decks.shorten_code(source) == "def f(x):\n    return x\n\n\ncheck_f(f)"

@@ -100,7 +100,7 @@ def _rescue_edited(lessons, out):
     The generated folder is checked by the tests; a learner who solved an exercise there would
     otherwise be stuck between a failing `make test` and a file `make exercises` must not touch.
     """
-    from .exercises import _read_existing
+    from .exercises import read_generated
     from .workspace import rescue_edited_exercise
 
     workspace = lessons.resolve().parent / "workspace"
@@ -108,7 +108,7 @@ def _rescue_edited(lessons, out):
     for path in sorted(out.glob("[0-9][0-9]_*.ipynb")) if out.is_dir() else []:
         if ".new." in path.name or not (lessons / path.name).exists():
             continue
-        _, current, recorded = _read_existing(path)
+        _, current, recorded = read_generated(path)
         if current is not None and current != recorded:
             target = rescue_edited_exercise(path, workspace)
             lines.append(f"{path}: you edited it; your copy is now {target} (your own folder, which git "

@@ -36,7 +36,8 @@ from pathlib import Path
 import nbformat
 
 __all__ = ["strip_solutions", "make_exercise_notebook", "generate", "sources_sha256",
-           "find_check_calls", "SolutionMarkerError", "Action", "as_instructor_aside", "is_speaker_note"]
+           "find_check_calls", "SolutionMarkerError", "Action", "as_instructor_aside", "is_speaker_note",
+           "read_generated", "serialize_notebook"]
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 LESSON_GLOB = "[0-9][0-9]_*.ipynb"
@@ -104,12 +105,12 @@ def find_check_calls(nb, known=None):
 NOTES_MARK = "For instructors"
 
 
-def is_speaker_note(cell):
+def is_speaker_note(cell) -> bool:
     """True for a cell of slide type "notes" (a speaker note, shown in a deck's speaker view)."""
     return cell.get("metadata", {}).get("slideshow", {}).get("slide_type") == "notes"
 
 
-def as_instructor_aside(source):
+def as_instructor_aside(source: str) -> str:
     """A speaker note's Markdown as a clearly marked aside for readers: a quote that begins
     "**For instructors:**". Already marked text is returned as it is."""
     if source.lstrip().startswith(f"> **{NOTES_MARK}"):
@@ -180,7 +181,8 @@ def make_exercise_notebook(lesson, lesson_link, workspace=False):
     return nb
 
 
-def _serialize(nb):
+def serialize_notebook(nb):
+    """The notebook's JSON text as nbformat writes it, ending with a newline (comparable byte for byte)."""
     text = nbformat.writes(nb)
     return text if text.endswith("\n") else text + "\n"
 
@@ -198,8 +200,10 @@ class Action:
         return self.action in ("out-of-date", "missing", "orphan", "leftover")
 
 
-def _read_existing(path):
-    """(notebook or None, its current source hash or None, its recorded hash or None)."""
+def read_generated(path):
+    """A generated notebook as found on disk: (notebook or None if unreadable, the SHA-256 of its
+    current cell sources or None, the SHA-256 recorded when it was generated or None). The two
+    hashes differ when someone edited its cells."""
     try:
         nb = nbformat.read(path, as_version=4)
     except Exception:
@@ -244,7 +248,7 @@ def generate(lessons_dir="notebooks", out_dir=None, check=False):
 
 
 def _write(target, nb, check):
-    text = _serialize(nb)
+    text = serialize_notebook(nb)
     new_path = target.with_name(target.stem + ".new.ipynb")
     if not target.exists():
         if check:
@@ -253,7 +257,7 @@ def _write(target, nb, check):
         return Action(target, "created", "created")
     if target.read_text(encoding="utf-8") == text:
         return Action(target, "unchanged", "up to date")
-    _, current, recorded = _read_existing(target)
+    _, current, recorded = read_generated(target)
     new_hash = nb.metadata[METADATA_KEY]["generated_sha256"]
     edited = current is None or current not in (recorded, new_hash)
     if check:
@@ -281,7 +285,7 @@ def _orphans(out_dir, lesson_names, check):
             continue
         if path.name in lesson_names:
             continue
-        _, current, recorded = _read_existing(path)
+        _, current, recorded = read_generated(path)
         if current is not None and current == recorded and not check:
             path.unlink()
             actions.append(Action(path, "removed", "removed: its lesson no longer exists"))

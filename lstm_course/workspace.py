@@ -28,8 +28,8 @@ from pathlib import Path
 
 import nbformat
 
-from .exercises import (LESSON_GLOB, METADATA_KEY, Action, _read_existing, _serialize, as_instructor_aside,
-                        is_speaker_note, make_exercise_notebook, sources_sha256)
+from .exercises import (LESSON_GLOB, METADATA_KEY, Action, as_instructor_aside, is_speaker_note,
+                        make_exercise_notebook, read_generated, serialize_notebook, sources_sha256)
 
 __all__ = ["sync_workspace", "solution_copy", "rescue_edited_exercise", "WORKSPACE_README"]
 
@@ -51,7 +51,7 @@ delete one of the two. A lesson added to the course appears here the next time y
 """
 
 
-def solution_copy(lesson, exercise_link):
+def solution_copy(lesson: nbformat.NotebookNode, exercise_link: str) -> nbformat.NotebookNode:
     """The solved lesson as a learner's reading copy: outputs kept, speaker notes marked, a banner."""
     nb = nbformat.reads(nbformat.writes(nbformat.from_dict(lesson)), as_version=4)  # a deep copy
     for cell in nb.cells:
@@ -69,29 +69,30 @@ def solution_copy(lesson, exercise_link):
     return nb
 
 
-def _place(target, nb, beside_if_edited):
+def _place(target: Path, nb: nbformat.NotebookNode, beside_if_edited: bool) -> Action:
     """Write `nb` to `target` by the workspace's rules; return an Action."""
     if not target.exists():
-        target.write_text(_serialize(nb), encoding="utf-8")
+        target.write_text(serialize_notebook(nb), encoding="utf-8")
         return Action(target, "created", "created")
     new_hash = nb.metadata[METADATA_KEY]["generated_sha256"]
-    _, current, recorded = _read_existing(target)
+    _, current, recorded = read_generated(target)
     if current == new_hash:
         return Action(target, "unchanged", "up to date (your outputs are kept)")
     if current is not None and current == recorded:  # untouched by the learner; the lesson changed
-        target.write_text(_serialize(nb), encoding="utf-8")
+        target.write_text(serialize_notebook(nb), encoding="utf-8")
         return Action(target, "updated", "updated: its lesson changed and you had not edited it")
     if recorded == new_hash or not beside_if_edited:
         return Action(target, "kept", "kept as it is: you edited it")
     new_path = target.with_name(target.stem + ".new.ipynb")
-    text = _serialize(nb)
+    text = serialize_notebook(nb)
     if not (new_path.exists() and new_path.read_text(encoding="utf-8") == text):
         new_path.write_text(text, encoding="utf-8")
     return Action(new_path, "new", f"its lesson changed since you edited {target.name}: the new version is "
                   f"{new_path.name}; copy your answers over, then delete one of the two")
 
 
-def sync_workspace(lessons_dir="notebooks", workspace="workspace"):
+def sync_workspace(lessons_dir: str | os.PathLike = "notebooks",
+                   workspace: str | os.PathLike = "workspace") -> list[Action]:
     """Create or refresh the learner's workspace from the lesson notebooks in `lessons_dir`.
 
     Parameters
@@ -122,7 +123,7 @@ def sync_workspace(lessons_dir="notebooks", workspace="workspace"):
     return exercises + solutions
 
 
-def rescue_edited_exercise(path, workspace):
+def rescue_edited_exercise(path: str | os.PathLike, workspace: str | os.PathLike) -> Path:
     """Move a learner's edited copy out of the generated folder into `workspace`; return where.
 
     The workspace's own copy is never replaced if the learner edited it: the rescued file then
@@ -132,7 +133,7 @@ def rescue_edited_exercise(path, workspace):
     workspace.mkdir(parents=True, exist_ok=True)
     target = workspace / path.name
     if target.exists():
-        _, current, recorded = _read_existing(target)
+        _, current, recorded = read_generated(target)
         if current is None or current != recorded:  # the learner's work: keep it
             n, stem = 1, path.stem
             target = workspace / f"{stem}.from-exercises.ipynb"

@@ -126,7 +126,7 @@ def markdown_height(source: str, layout: Layout = LAYOUT) -> float:
             total += {1: 82, 2: 68}.get(level, 56) * max(1, -(-len(s) // 60))
         elif s.startswith("|"):
             flush()
-            total += 0 if re.fullmatch(r"\|[\s:|-]+\|?", s) else 46
+            total += 0 if re.fullmatch(r"\|[\s:|-]+\|?", s) else 46 + 30 * (_wrapped([s], 110) - 1)
         elif s.startswith("> "):
             para.append(s[2:])
         elif re.match(r"([-*+]|\d+\.)\s", s):
@@ -215,6 +215,7 @@ def split_markdown(source: str, budget: float, layout: Layout = LAYOUT) -> list[
             current.append(line)
     if current:
         blocks.append("\n".join(current))
+    blocks = [part for block in blocks for part in split_table(block, budget, layout)]
     pieces, piece = [], []
     for block in blocks:
         trial = "\n\n".join(piece + [block])
@@ -226,6 +227,23 @@ def split_markdown(source: str, budget: float, layout: Layout = LAYOUT) -> list[
     if piece:
         pieces.append("\n\n".join(piece))
     return pieces
+
+
+def split_table(block: str, budget: float, layout: Layout = LAYOUT) -> list[str]:
+    """A Markdown table taller than `budget` as several tables, each with the header repeated."""
+    lines = block.splitlines()
+    is_table = len(lines) > 2 and all(line.lstrip().startswith("|") for line in lines) \
+        and re.fullmatch(r"\|[\s:|-]+\|?", lines[1].strip())
+    if not is_table or markdown_height(block, layout) <= budget:
+        return [block]
+    header, rows, parts, part = lines[:2], lines[2:], [], []
+    for row in rows:
+        if part and markdown_height("\n".join(header + part + [row]), layout) > budget:
+            parts.append("\n".join(header + part))
+            part = []
+        part.append(row)
+    parts.append("\n".join(header + part))
+    return parts
 
 
 def _copy(cell, suffix):

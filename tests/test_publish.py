@@ -278,3 +278,14 @@ def test_a_long_text_repr_is_shortened():
 def test_exercise_markers_are_not_shown_on_slides():
     source = "def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION\n\n\ncheck_f(f)"
     assert slide_decks.shorten_code(source) == "def f(x):\n    return x\n\n\ncheck_f(f)"
+
+
+def test_a_long_table_is_split_with_its_header_repeated():
+    table = "| gap | ours | paper |\n|---|---|---|\n" + "\n".join(f"| {g} | 0.{g} | 0.{g + 1} |" for g in range(30))
+    source = "Results:\n\n" + table
+    pieces = slide_decks.split_markdown(source, LAYOUT.budget)
+    assert len(pieces) > 1
+    assert all(slide_decks.markdown_height(p) <= LAYOUT.budget for p in pieces)
+    assert all("| gap | ours | paper |\n|---|---|---|\n" in p for p in pieces if "| 1" in p or "| 2" in p)
+    rows = [line for p in pieces for line in p.splitlines() if line.startswith("| ") and "gap" not in line]
+    assert rows == table.splitlines()[2:]  # every row once, in order

@@ -15,7 +15,8 @@ the lessons themselves alone (the full text and code stay in the notebooks and o
   (several figures of one cell in groups that each fit a slide);
 - the heights of a slide's cells are estimated (LAYOUT, calibrated in headless Chromium by
   tests/test_site_browser.py, which fails on any slide taller than the screen), and a cell that
-  would overflow starts a new sub-slide (reveal.js: down arrow).
+  would overflow starts a new sub-slide (reveal.js: down arrow), under a small "(continued)"
+  label naming the section.
 
 Speaker notes (slide type "notes") stay speaker notes: press s in a deck.
 """
@@ -87,6 +88,8 @@ def markdown_height(source: str, layout: Layout = LAYOUT) -> float:
     """Estimated height of a Markdown cell: headings, wrapped paragraphs and list items, display
     math, tables and code blocks. Inline math counts as its TeX source, which is longer than what is
     shown: the estimate errs on the tall side."""
+    if source.startswith(f'<p class="{CONTINUED_CLASS}">'):
+        return 44.0
     total, in_math, in_code, para = 0.0, False, False, []
 
     def flush():
@@ -309,21 +312,48 @@ def fit_cells(cells, layout: Layout = LAYOUT):
                 units.append(part)
             continue
         units.append(cell)
-    # pack: a cell that would overflow the current slide starts a sub-slide
-    used = 0.0
+    # pack: a cell that would overflow the current slide starts a sub-slide, under a small
+    # reminder of the section it continues
+    packed, used, title = [], 0.0, ""
     for n, cell in enumerate(units):
         kind, h = slide_type(cell), cell_height(cell, layout)
+        heading = _heading(cell)
         if n == 0 or kind in ("slide", "subslide"):
-            used = h
-            continue
-        if h == 0:
-            continue
-        if used + h > layout.budget:
-            set_slide_type(cell, "subslide")
-            used = h
+            used, title = h, heading or title
+        elif h and used + h > layout.budget:
+            if title and not heading:
+                label = continued_cell(title, f"{cell.get('id', n)}-cont")
+                packed.append(label)
+                used = cell_height(label, layout)
+                set_slide_type(cell, "-")
+            else:
+                set_slide_type(cell, "subslide")
+                used = 0.0
+            used += h
         else:
             used += h
-    return units
+        title = heading or title
+        packed.append(cell)
+    return packed
+
+
+CONTINUED_CLASS = "lstm-continued"
+
+
+def _heading(cell) -> str:
+    """The text of a Markdown cell's first heading (# to ###), or ""."""
+    if cell["cell_type"] != "markdown":
+        return ""
+    match = re.search(r"^#{1,3}\s+(.+)$", cell["source"], re.M)
+    return match.group(1).strip() if match else ""
+
+
+def continued_cell(title: str, cell_id: str):
+    """A small label at the top of a sub-slide that the build started: "<title> (continued)"."""
+    cell = nbformat.v4.new_markdown_cell(f'<p class="{CONTINUED_CLASS}">{html.escape(title)} (continued)</p>')
+    cell["id"] = cell_id[:64]
+    set_slide_type(cell, "subslide")
+    return cell
 
 
 def cell_as(new, old):

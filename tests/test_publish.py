@@ -52,6 +52,11 @@ def png_output(width_in=6.0, height_in=3.0, dpi=144):
     return nbformat.v4.new_output("display_data", data={"image/png": data, "text/plain": "<Figure>"})
 
 
+def real(cells):
+    """The cells without the "(continued)" labels the build adds."""
+    return [c for c in cells if not c.get("id", "").endswith("-cont")]
+
+
 def slides_of(cells):
     """The cells grouped by (sub-)slide, as reveal.js shows them."""
     slides = []
@@ -126,7 +131,10 @@ def test_fit_cells_starts_sub_slides_so_that_every_slide_fits():
     for slide in slides:
         heights = [cell_height(c) for c in slide]
         assert sum(heights) <= LAYOUT.budget or len([h for h in heights if h]) == 1
-    assert [c["id"] for c in fitted if c.cell_type == "markdown"] == ["a"] + [f"m{i}" for i in range(6)] + ["n"]
+    assert [c["id"] for c in real(fitted) if c.cell_type == "markdown"] == ["a"] + [f"m{i}" for i in range(6)] + ["n"]
+    labels = [c for c in fitted if c not in real(fitted)]
+    assert labels and all(c.source == '<p class="lstm-continued">A long section (continued)</p>' for c in labels)
+    assert all(slide_type(c) == "subslide" and slides_of(fitted)[0][0] is not c for c in labels)
     assert slide_type(fitted[-1]) == "notes"  # a note stays a note, on the slide it follows
 
 
@@ -138,7 +146,7 @@ def test_a_short_slide_is_left_alone():
 
 def test_code_and_a_tall_output_are_shown_as_two_cells():
     cells = [md("## Figure", "slide", "a"), code("\n".join(["y = 2"] * 10), [png_output(7, 4.2)], cell_id="f")]
-    fitted = fit_cells(cells)
+    fitted = real(fit_cells(cells))
     assert [c.get("id") for c in fitted] == ["a", "f-in", "f-out"]
     code_part, output_part = fitted[1], fitted[2]
     assert code_part.outputs == [] and code_part.source == cells[1].source
@@ -149,7 +157,8 @@ def test_code_and_a_tall_output_are_shown_as_two_cells():
 def test_a_fragment_that_no_longer_fits_starts_a_sub_slide():
     cells = [md("## Build-up", "slide", "a"), md("Words. " * 200, cell_id="b"), md("More. " * 100, "fragment", "c")]
     fitted = fit_cells(cells)
-    assert slide_type(fitted[-1]) == "subslide"
+    assert slide_type(fitted[-2]) == "subslide" and fitted[-2]["id"] == "c-cont"  # a label starts the sub-slide
+    assert slide_type(fitted[-1]) == "-"
 
 
 def test_lessons_without_slide_metadata_get_slides_from_headings(capsys):
@@ -260,11 +269,11 @@ def test_site_check_fails_on_a_page_that_loads_from_the_network(tmp_path, capsys
 def test_several_figures_of_one_cell_go_to_slides_that_each_fit():
     cells = [md("## Many figures", "slide", "a"), code("plot_all()", [png_output(7, 4.2) for _ in range(3)], cell_id="f")]
     fitted = fit_cells(cells)
-    assert [c.get("id") for c in fitted] == ["a", "f-in", "f-out", "f-out1", "f-out2"]
-    assert [len(c.outputs) for c in fitted[2:]] == [1, 1, 1]
-    assert all(cell_height(c) <= LAYOUT.budget for c in fitted)
-    assert [slide_type(c) for c in fitted[3:]] == ["subslide", "subslide"]  # two figures never share a slide
+    assert [c.get("id") for c in real(fitted)] == ["a", "f-in", "f-out", "f-out1", "f-out2"]
+    assert [len(c.outputs) for c in real(fitted)[2:]] == [1, 1, 1]
     assert all(sum(cell_height(c) for c in slide) <= LAYOUT.budget for slide in slides_of(fitted))
+    figures = [[c for c in slide if c.cell_type == "code" and c.outputs] for slide in slides_of(fitted)]
+    assert [len(f) for f in figures if f] == [1, 1, 1]  # two figures never share a slide
 
 
 def test_a_long_text_repr_is_shortened():

@@ -29,7 +29,7 @@ install: $(STAMP)
 
 ## make lab: open your own copies of the exercises (workspace/) in JupyterLab, solved lessons beside them.
 lab: workspace
-	cd $(WORKSPACE) && ../$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(FIRST_LESSON)
+	cd $(WORKSPACE) && $(abspath $(VENV))/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(FIRST_LESSON)
 
 ## make workspace: create workspace/ (or add new lessons to it) without opening JupyterLab.
 workspace: $(STAMP)

@@ -44,8 +44,7 @@ class Layout:
     width: int = 1280
     height: int = 720
     budget: int = 620           # content height allowed on one slide (margins, reveal.js controls)
-    text_px: float = 25.0       # Markdown font size
-    text_line: float = 34.0     # Markdown line height
+    text_line: float = 34.0     # Markdown line height (25 px font)
     code_line: float = 23.5     # code and printed output line height (18 px font)
     text_chars: int = 92        # characters on a line of Markdown
     code_chars: int = 108       # characters on a line of code before it wraps

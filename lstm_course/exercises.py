@@ -43,6 +43,7 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 LESSON_GLOB = "[0-9][0-9]_*.ipynb"
 METADATA_KEY = "lstm_course"
 BANNER_ID = "exercise-banner"
+POINTER_TAG = "exercise-pointer"  # the lesson's generated line saying where the exercises are
 _CALL = re.compile(r"\b(check_\w+)\s*\(")
 
 
@@ -154,6 +155,7 @@ def make_exercise_notebook(lesson, lesson_link, workspace=False):
     a banner cell added after the title; `workspace` selects the banner of a learner's own copy.
     """
     nb = nbformat.from_dict(json.loads(json.dumps(lesson)))  # a deep copy
+    nb.cells = [c for c in nb.cells if POINTER_TAG not in c.get("metadata", {}).get("tags", [])]  # the banner says it
     counts = {"code": 0, "markdown": 0}
     for index, cell in enumerate(nb.cells, 1):
         cell.source, count = strip_solutions(cell.source, cell.cell_type, f"cell {index}")

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import nbformat
 
-from .exercises import (LESSON_GLOB, METADATA_KEY, Action, as_instructor_aside, is_speaker_note,
+from .exercises import (LESSON_GLOB, METADATA_KEY, POINTER_TAG, Action, as_instructor_aside, is_speaker_note,
                         make_exercise_notebook, read_generated, serialize_notebook, sources_sha256)
 
 __all__ = ["sync_workspace", "solution_copy", "rescue_edited_exercise", "WORKSPACE_README"]
@@ -54,6 +54,7 @@ delete one of the two. A lesson added to the course appears here the next time y
 def solution_copy(lesson: nbformat.NotebookNode, exercise_link: str) -> nbformat.NotebookNode:
     """The solved lesson as a learner's reading copy: outputs kept, speaker notes marked, a banner."""
     nb = nbformat.reads(nbformat.writes(nbformat.from_dict(lesson)), as_version=4)  # a deep copy
+    nb.cells = [c for c in nb.cells if POINTER_TAG not in c.get("metadata", {}).get("tags", [])]  # the banner says it
     for cell in nb.cells:
         if cell.cell_type == "markdown" and is_speaker_note(cell):
             cell.source = as_instructor_aside(cell.source)

@@ -2,7 +2,8 @@
 
 The source of each lesson is the jupytext "percent" script lessons/NN_topic.py; the executed
 notebook notebooks/NN_topic.ipynb (with outputs, checked by strict nbval) is generated from it.
-tests/test_lessons.py fails when the two drift apart.
+tests/test_lessons.py fails when the two drift apart. After the title, the build adds one line
+(a cell tagged "exercise-pointer") that tells the learner where their own exercise copy is.
 
     make notebooks                                 # every lesson (then the learner notebooks)
     make notebooks ONLY="03 05"                    # only lessons whose name starts with these
@@ -53,13 +54,32 @@ def lesson_sources(prefixes=()):
     return sources
 
 
+POINTER_TAG = "exercise-pointer"  # the generated cell that says where a learner's exercises are
+
+
+def exercise_pointer_cell(stem):
+    """A generated line after a lesson's title: where the learner's own exercise copy is. It is not
+    a slide (skip), and the learner notebooks and the website replace it with their own banner."""
+    cell = nbformat.v4.new_markdown_cell(
+        f"> **Your exercises:** `make lab` opens your own copy of this lesson's exercises, "
+        f"`workspace/{stem}.ipynb`, in JupyterLab, with the solved lessons beside it in "
+        "`workspace/solutions/`. Git and the tests ignore that folder, and `make lab` never "
+        "overwrites a notebook you have edited.")
+    cell.id = f"{stem[:2]}-exercises"
+    cell.metadata = {"slideshow": {"slide_type": "skip"}, "tags": [POINTER_TAG]}
+    return cell
+
+
 def notebook_from_source(path):
-    """The unexecuted notebook for one lesson source, with stable cell ids (no churn in git)."""
+    """The unexecuted notebook for one lesson source, with stable cell ids (no churn in git), and a
+    generated line after the title saying where the learner's exercises are."""
     nb = jupytext.read(path)
     nb.metadata = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
     for n, cell in enumerate(nb.cells):
         cell.id = f"{path.stem[:2]}-{n:03d}"
         cell.metadata.pop("lines_to_next_cell", None)
+    first_is_title = nb.cells and nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("#")
+    nb.cells.insert(1 if first_is_title else 0, exercise_pointer_cell(path.stem))
     return nb
 
 

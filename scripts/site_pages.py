@@ -23,6 +23,7 @@ from pathlib import Path
 
 NOTES_TITLE = "For instructors"
 EXERCISE_CELL_ID = "site-exercise-pointer"
+POINTER_TAG = "exercise-pointer"  # the lesson's own generated line (scripts/build_notebooks.py): replaced
 KEEP = {"conf.py", "index.md"}
 SKIP_DIRS = {"exercises", ".ipynb_checkpoints", "__pycache__"}
 
@@ -52,6 +53,7 @@ def exercise_pointer(name: str) -> str:
 def site_notebook(nb: dict, name: str) -> dict:
     """The lesson as the website shows it: notes as marked asides, a pointer to the exercises."""
     nb = json.loads(json.dumps(nb))
+    nb["cells"] = [c for c in nb["cells"] if POINTER_TAG not in c.get("metadata", {}).get("tags", [])]
     for cell in nb["cells"]:
         slideshow = cell.get("metadata", {}).get("slideshow", {})
         if cell["cell_type"] == "markdown" and slideshow.get("slide_type") == "notes":

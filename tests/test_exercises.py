@@ -304,6 +304,8 @@ def test_speaker_notes_are_marked_asides_in_the_learner_notebook(lesson):
         pytest.skip("no lessons in notebooks/ yet")
     notes = [c for c in read(lesson).cells if c.get("metadata", {}).get("slideshow", {}).get("slide_type") == "notes"]
     learner = {c.get("id"): c for c in read(ROOT / "notebooks" / "exercises" / lesson.name).cells}
+    assert not [c for c in learner.values() if "exercise-pointer" in c.metadata.get("tags", [])], (
+        "the lesson's pointer to the workspace is replaced by the learner notebook's banner")
     for note in notes:
         mine = learner[note["id"]]
         assert mine.source.startswith("> **For instructors:** "), mine.source[:80]

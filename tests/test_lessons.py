@@ -101,3 +101,15 @@ def test_merge_streams_joins_consecutive_chunks_of_one_stream_only():
     assert merge_streams(outputs) == [stream("stdout", "a\nbc\n"), stream("stderr", "w\n"), stream("stdout", "d\n"),
                                       figure, stream("stdout", "e\n")]
     assert merge_streams([]) == []
+
+
+@needs_lessons
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_lesson_says_where_the_learners_exercises_are(notebook):
+    """Right after the title, a generated line (not a slide) points to the learner's own copy."""
+    cells = _load(notebook)["cells"]
+    pointer = cells[1]
+    assert "exercise-pointer" in pointer["metadata"].get("tags", []), "run `make notebooks`"
+    assert f"`workspace/{notebook.name}`" in _text(pointer) and "make lab" in _text(pointer)
+    assert pointer["metadata"]["slideshow"]["slide_type"] == "skip"
+    assert sum("exercise-pointer" in c["metadata"].get("tags", []) for c in cells) == 1

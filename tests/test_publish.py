@@ -298,3 +298,11 @@ def test_a_long_table_is_split_with_its_header_repeated():
     assert all("| gap | ours | paper |\n|---|---|---|\n" in p for p in pieces if "| 1" in p or "| 2" in p)
     rows = [line for p in pieces for line in p.splitlines() if line.startswith("| ") and "gap" not in line]
     assert rows == table.splitlines()[2:]  # every row once, in order
+
+
+def test_the_lessons_own_pointer_is_replaced_by_the_sites():
+    pointer = md("> **Your exercises:** ...", "skip", "04-exercises")
+    pointer.metadata["tags"] = ["exercise-pointer"]
+    nb = nbformat.v4.new_notebook(cells=[md("# 04 · Title", "slide", "t"), pointer, md("Body", cell_id="b")])
+    page = site_pages.site_notebook(json.loads(nbformat.writes(nb)), "04_title.ipynb")
+    assert [c.get("id") for c in page["cells"]] == ["t", site_pages.EXERCISE_CELL_ID, "b"]

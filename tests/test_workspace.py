@@ -189,6 +189,10 @@ def test_a_learner_session_leaves_the_repository_and_the_tests_as_they_were(monk
     ws = ROOT / "workspace" / f".test-session-{os.getpid()}"
     try:
         sync_workspace(ROOT / "notebooks", ws)
+        for copy in (ws / lesson, ws / "solutions" / lesson):  # their banners replace the lesson's pointer
+            cells = read(copy).cells
+            assert not [c for c in cells if "exercise-pointer" in c.metadata.get("tags", [])]
+            assert sum("make lab" in c.source or "Solved lesson" in c.source for c in cells[:2]) == 1
         # the learner copies the solution into their exercise, cell by cell, and runs it
         solved = read(ROOT / "notebooks" / lesson)
         mine = read(ws / lesson)

@@ -320,8 +320,8 @@ def fit_cells(cells, layout: Layout = LAYOUT):
         if n == 0 or kind in ("slide", "subslide"):
             used, title = h, heading or title
         elif h and used + h > layout.budget:
-            if title and not heading:
-                label = continued_cell(title, f"{cell.get('id', n)}-cont")
+            label = continued_cell(title, f"{cell.get('id', n)}-cont")
+            if title and not heading and cell_height(label, layout) + h <= layout.budget:
                 packed.append(label)
                 used = cell_height(label, layout)
                 set_slide_type(cell, "-")

@@ -33,12 +33,12 @@ if (( ${#lessons[@]} == 0 )); then
     exit 1
 fi
 
-# --- assemble the source folder: conf.py, index.md, the lessons and any files they link ------
+# --- assemble the source folder: conf.py, index.md, references.md, the lessons and any files they link ------
 # Only changed files are rewritten, so that Sphinx rebuilds only the lessons that changed. Speaker
 # notes (cells of slide type "notes") become asides titled "For instructors", and each lesson
 # says where the learner's own exercise copy is (scripts/site_pages.py).
 mkdir -p "$SRC"
-cp -p "$ROOT/docs/conf.py" "$ROOT/docs/index.md" "$SRC/"
+cp -p "$ROOT/docs/conf.py" "$ROOT/docs/index.md" "$ROOT/docs/references.md" "$SRC/"
 "$PYTHON" "$ROOT/scripts/site_pages.py" stage "$NOTEBOOKS_DIR" "$SRC"
 
 # --- build ------------------------------------------------------------------------------------

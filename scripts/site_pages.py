@@ -24,7 +24,7 @@ from pathlib import Path
 NOTES_TITLE = "For instructors"
 EXERCISE_CELL_ID = "site-exercise-pointer"
 POINTER_TAG = "exercise-pointer"  # the lesson's own generated line (scripts/build_notebooks.py): replaced
-KEEP = {"conf.py", "index.md"}
+KEEP = {"conf.py", "index.md", "references.md"}
 SKIP_DIRS = {"exercises", ".ipynb_checkpoints", "__pycache__"}
 
 

@@ -302,6 +302,7 @@ def test_site_index(browser, server):
     )
     for name in LESSONS:
         assert f"{name}.html" in links, f"the site's navigation has no link to {name}: {links}"
+    assert "references.html" in links, f"the site's navigation has no link to the references page: {links}"
     assert visit.page.locator("form[action*='search'], .search-button, input[type='search']").count(), (
         "no search box on the site's index"
     )
@@ -325,6 +326,16 @@ def test_site_lesson(browser, server, lesson):
     assert shown >= facts["images"], f"{lesson}: {facts['images']} figure output(s) stored, {shown} shown"
     if lesson == LESSONS[0]:
         visit.screenshot("site_lesson.png")
+    visit.close()
+
+
+def test_site_references(browser, server):
+    """The references page (docs/references.md) is built and cites the papers the lessons lean on."""
+    visit = Visit(browser, f"{server}/site/references.html")
+    visit.check(expect_math=False, what="references page")
+    text = visit.page.locator("main, article, body").first.inner_text()
+    for source in ("Hochreiter", "Understanding LSTM Networks", "Gers"):
+        assert source in text, f"the references page does not cite {source!r}"
     visit.close()
 
 

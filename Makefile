@@ -7,7 +7,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-course
 LOCK   := requirements-lock.txt
-FIRST_LESSON := notebooks/01_sequences_and_rnns.ipynb
+# The learner's own copies (make lab): ignored by git, never read by the tests, never overwritten.
+WORKSPACE := workspace
+FIRST_LESSON := 01_sequences_and_rnns.ipynb
 # Two workers, one notebook file per worker (nbval needs a notebook's cells on one kernel).
 XDIST  := -n 2 --dist loadfile
 LESSON_NOTEBOOKS = $(wildcard notebooks/[0-9][0-9]_*.ipynb)
@@ -27,8 +29,8 @@ UV_VERSION := 0.13.9
 # One BLAS thread per process; lstm_course/blas.py is the one place that says so, and why.
 $(foreach assignment,$(shell $(PYTHON) lstm_course/blas.py),$(eval export $(subst =, ?= ,$(assignment))))
 
-.PHONY: help install lab test test-fast test-slow test-latest nbval exercises notebooks time bench \
-        reference results lock site slides grade clean
+.PHONY: help install lab workspace test test-fast test-slow test-latest nbval exercises notebooks time \
+        bench reference results lock site slides grade clean
 
 ## make help: this list.
 help:
@@ -43,9 +45,13 @@ $(STAMP): pyproject.toml $(LOCK)
 ## make install: create .venv with the exact versions of requirements-lock.txt (other targets do it first).
 install: $(STAMP)
 
-## make lab: open the course in JupyterLab, on the first lesson.
-lab: $(STAMP)
-	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(FIRST_LESSON)
+## make lab: open your own copies of the exercises (workspace/) in JupyterLab, solved lessons beside them.
+lab: workspace
+	cd $(WORKSPACE) && $(abspath $(VENV))/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(FIRST_LESSON)
+
+## make workspace: create workspace/ (or add new lessons to it) without opening JupyterLab.
+workspace: $(STAMP)
+	$(PY) -m lstm_course.cli exercises --workspace $(WORKSPACE)
 
 ## make test: unit tests, then every lesson under strict nbval.
 test: $(STAMP)
@@ -94,9 +100,9 @@ grade: $(STAMP)
 	@test -n "$(DIR)" || { echo 'usage: make grade DIR=submissions/ OUT=grades.csv [ARGS="--jobs 4"]'; exit 2; }
 	$(PY) -m lstm_course.cli grade "$(DIR)" --output "$(or $(OUT),grades.csv)" $(ARGS)
 
-## make notebooks: rebuild the lesson notebooks from lessons/*.py and execute them.
+## make notebooks: rebuild the lesson notebooks from lessons/*.py and execute them (ONLY="04 05": some).
 notebooks: $(STAMP)
-	$(PY) scripts/build_notebooks.py
+	$(PY) scripts/build_notebooks.py $(ONLY)
 
 ## make time: execution time of every lesson.
 time: $(STAMP)

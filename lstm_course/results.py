@@ -40,6 +40,7 @@ __all__ = ["experiment", "Runner", "load_result", "save_result", "load_checkpoin
 #: The modules whose import registers experiments (each calls :func:`experiment` at import time).
 EXPERIMENT_MODULES: tuple[str, ...] = (
     "lstm_course.experiments",
+    "lstm_course.relatives", "lstm_course.classic",  # lessons 12 and 13
 )
 
 #: Every registered experiment, by name.
@@ -266,4 +267,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # `python -m` runs this file as __main__, a second copy of the module: the experiment modules
+    # register with the package's copy (lstm_course.results), so run that one's main.
+    from lstm_course import results as _package_copy
+
+    raise SystemExit(_package_copy.main())

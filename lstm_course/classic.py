@@ -217,7 +217,7 @@ def _reber_experiment(runner):
 # ---------------------------------------------------------------------------------------
 # The copy task (Arjovsky et al. 2016)
 
-COPY = {"T": 50, "seq_len": 10, "n_symbols": 8, "H": 64, "batch_size": 32, "steps": 1500, "lr": 0.003, "clip": 1.0,
+COPY = {"T": 50, "seq_len": 10, "n_symbols": 8, "H": 32, "batch_size": 32, "steps": 1500, "lr": 0.003, "clip": 1.0,
         "kinds": ("lstm", "gru", "rnn")}
 
 

@@ -186,8 +186,8 @@ def adding_problem_1997(n: int, T: int = 100, *, rng: np.random.Generator):
     -----
     Following the paper: every value is drawn from U(-1, 1); the marker is 0 except at the two
     marked pairs (1) and at the first and last pairs (-1, unless marked). X1 is one of the first
-    ten pairs, X2 one of the first T/2 - 1 pairs not yet marked. When the first pair is marked,
-    X1 is set to 0.
+    ten pairs, X2 one of the first T/2 - 1 pairs not yet marked. When the first pair is marked
+    (as X1 or X2), its value is set to 0.
     """
     n = check_positive_int("n", n)
     T = check_positive_int("T", T, minimum=22)  # room for ten pairs and a second half
@@ -204,7 +204,7 @@ def adding_problem_1997(n: int, T: int = 100, *, rng: np.random.Generator):
         first = rng.integers(10)
         second = rng.choice([p for p in range(T // 2 - 1) if p != first])
         marker[first] = marker[second] = 1.0
-        if first == 0:
+        if 0 in (first, second):  # the paper: when the first pair is marked, its value is set to 0
             values[0] = 0.0
         x[k, :L, 0], x[k, :L, 1] = values, marker
         y[k, 0] = 0.5 + (values[first] + values[second]) / 4.0

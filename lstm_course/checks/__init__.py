@@ -25,6 +25,7 @@ check_softmax_cross_entropy    fn(logits (N, K), targets (N,)) -> (loss, dlogits
 =============================  ==============================================================
 """
 
+from .gru import check_adding_should_stop, check_gru_step_forward  # lessons 12 and 13
 from .gates import (check_candidate, check_cell_update, check_forget_gate, check_hidden_state,
                     check_input_gate, check_output_gate)
 from .losses import check_softmax_cross_entropy

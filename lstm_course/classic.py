@@ -2,8 +2,9 @@
 
 Letters used in every shape: N batch size, T time steps, D input size, H hidden size, K outputs.
 
-Each experiment trains a `relatives.CellModel` ("lstm", "gru" or "rnn") with Adam and full
-backpropagation through time, and applies the paper's own criterion:
+Each experiment trains a `relatives.CellModel` with Adam and full backpropagation through time:
+the standard LSTM ("lstm", forget bias 1), the cell of 1997 without a forget gate
+("no_forget_gate", from `variants`), the GRU and the tanh RNN; and applies the paper's own criterion:
 
 - ``classic_adding``: the 1997 adding problem (T = 100, minimal lag 50) until the paper's stopping
   rule (average training error below 0.01 and the 2,000 most recent training sequences right, a
@@ -54,8 +55,10 @@ def _step(params, grads, optimizer, clip):
 # ---------------------------------------------------------------------------------------
 # The adding problem (Experiment 4)
 
+#: "no_forget_gate" is the cell of 1997: input and output gates, no forget gate (Gers et al. added it in 2000).
 ADDING = {"T": 100, "H": 8, "batch_size": 16, "lr": 0.01, "clip": 1.0, "max_sequences": 60_000,
-          "window": 2000, "max_error": 0.01, "test_sequences": 2560, "kinds": ("lstm", "gru", "rnn")}
+          "window": 2000, "max_error": 0.01, "test_sequences": 2560,
+          "kinds": ("no_forget_gate", "lstm", "gru", "rnn")}
 
 
 def train_adding_1997(kind: str, seed: int, settings=ADDING) -> dict:
@@ -110,7 +113,7 @@ def _adding_loss(params, kind, x, y, lengths):
 
 
 @experiment("classic_adding", seeds=(0, 1, 2, 3, 4), settings=ADDING,
-            description="lesson 13: the 1997 adding problem (T=100) to the paper's stopping rule; LSTM, GRU, RNN")
+            description="lesson 13: the 1997 adding problem (T=100) to the paper's stopping rule; LSTM (with and without forget gate), GRU, RNN")
 def _adding_experiment(runner):
     s = runner.settings
     runner.expect(len(s["kinds"]) * len(runner.seeds))
@@ -123,7 +126,7 @@ def _adding_experiment(runner):
 # The embedded Reber grammar (Experiment 1)
 
 REBER = {"H": 8, "batch_size": 16, "lr": 0.01, "clip": 1.0, "max_sequences": 40_000, "train_strings": 256,
-         "test_strings": 256, "check_every": 320, "kinds": ("lstm", "gru", "rnn")}
+         "test_strings": 256, "check_every": 320, "kinds": ("no_forget_gate", "lstm", "gru", "rnn")}
 
 
 def reber_soft_cross_entropy(logits, targets, mask):
@@ -204,7 +207,7 @@ def train_reber(kind: str, seed: int, settings=REBER) -> dict:
 
 
 @experiment("classic_reber", seeds=(0, 1, 2, 3, 4), settings=REBER,
-            description="lesson 13: the embedded Reber grammar to the paper's criterion; LSTM, GRU, RNN")
+            description="lesson 13: the embedded Reber grammar to the paper's criterion; LSTM (with and without forget gate), GRU, RNN")
 def _reber_experiment(runner):
     s = runner.settings
     runner.expect(len(s["kinds"]) * len(runner.seeds))

@@ -36,7 +36,7 @@ from .validation import as_real_array, check_instance, check_ndim, check_positiv
 from .variants import VARIANTS, PeepholeParams, add_peepholes, count_variant_params, variant_backward, variant_forward
 
 __all__ = ["KINDS", "CellModel", "init_cell_model", "cell_forward", "cell_backward", "make_cell_loss_fn",
-           "count_params", "race_unit", "RACE", "best_learning_rates"]
+           "count_params", "race_unit", "RACE", "best_learning_rates", "race_claims"]
 
 #: Every kind of cell a CellModel can hold: the standard LSTM, the GRU, the tanh RNN, and the variants.
 KINDS = ("lstm", "gru", "rnn", *(v for v in VARIANTS if v != "full"))
@@ -273,3 +273,34 @@ def _race(runner):
     params = {label: count_params(kind, s["n_classes"] + 5, s["H"], s["n_classes"])
               for label, (kind, _) in entrants.items()}
     return {"summary": summary, "runs": runs, "param_counts": params}
+
+
+def race_claims(summary: dict) -> dict[str, bool]:
+    """What lesson 12 says about the race, each claim with whether `summary` bears it out.
+
+    `summary` is ``load_result("relatives_race")["data"]["summary"]``; the lesson asserts every
+    claim and tests/test_relatives_classic_slow.py asserts them on the committed results.
+    """
+    s = summary
+    solved = {label: row["solved"] for label, row in s.items()}
+    seeds = {label: row["seeds"] for label, row in s.items()}
+    median = {label: float(np.median(row["steps"])) for label, row in s.items()}
+    vanilla = "peepholes (Greff's V)"
+    faster_than_vanilla = [label for label in ("CIFG", "NIG", "NFG", "NOG", "NIAF", "NOAF")
+                           if solved[label] >= solved[vanilla] and median[label] < median[vanilla]]
+    return {
+        "with forget bias 0 the LSTM solves no seed; with forget bias 1 it solves some":
+            solved["LSTM, forget bias 0"] == 0 and solved["LSTM"] >= 1,
+        "the GRU solves every seed; the LSTM with forget bias 1 does not":
+            solved["GRU"] == seeds["GRU"] and solved["LSTM"] < seeds["LSTM"],
+        "NFG solves every seed, each in fewer steps than any other entrant's median":
+            solved["NFG"] == seeds["NFG"] and max(s["NFG"]["steps"]) < min(m for k, m in median.items() if k != "NFG"),
+        "NOAF solves every seed, in fewer median steps than the peephole cell (Greff's vanilla)":
+            solved["NOAF"] == seeds["NOAF"] and median["NOAF"] < median[vanilla],
+        "at least two of Greff's ablations beat his vanilla cell here (as many seeds, fewer median steps)":
+            len(faster_than_vanilla) >= 2,
+        "CIFG solves as many seeds as the peephole cell": solved["CIFG"] >= solved[vanilla],
+        "the peephole cell solves more seeds than the standard cell without peepholes (NP)":
+            solved[vanilla] > solved["LSTM"],
+        "the tanh RNN solves at least half the seeds at gap 20": 2 * solved["tanh RNN"] >= seeds["tanh RNN"],
+    }

@@ -266,3 +266,22 @@ def _copy_experiment(runner):
     runs = {kind: [runner.unit({"kind": kind, "seed": seed}, lambda kind=kind, seed=seed: train_copy(kind, seed, s))
                    for seed in runner.seeds] for kind in s["kinds"]}
     return {"runs": runs, "baseline": copy_baseline(s["T"], s["seq_len"], s["n_symbols"])}
+
+
+def reber_claims(reber: dict) -> dict[str, bool]:
+    """What lesson 13 says about the Reber runs (``load_result("classic_reber")["data"]``)."""
+    runs = reber["runs"]
+    solved = {k: [r["sequences"] for r in rows if r["solved"]] for k, rows in runs.items()}
+    paper = PAPER["reber"]["lstm_sequences"]
+    return {
+        "no model solved every seed within the cap (the paper's LSTM solved 100 % of its trials)":
+            all(len(v) < len(runs[k]) for k, v in solved.items()),
+        "every model solved at least 3 of 5 seeds, the tanh RNN included (the paper's Elman nets: none)":
+            all(len(v) >= 3 for v in solved.values()),
+        "the fastest LSTM run is within 10 % of the paper's average (8,440 strings)":
+            min(solved["lstm"]) <= 1.1 * paper,
+        "every model's median success took longer than the paper's average":
+            all(np.median(v) > paper for v in solved.values()),
+        "every success of the tanh RNN came after every success of the standard LSTM":
+            min(solved["rnn"]) > max(solved["lstm"]),
+    }

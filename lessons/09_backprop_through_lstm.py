@@ -36,7 +36,6 @@ import matplotlib.pyplot as plt
 %config InlineBackend.figure_format = "png"
 plt.rcParams["figure.dpi"] = 72  # small stored figures
 
-import dataclasses
 from lstm_course.analysis import cell_path_gradient, forget_gate_product, hidden_gradient_norms
 from lstm_course.checks import check_lstm_step_backward
 from lstm_course.diagrams import draw_gradient_paths
@@ -45,6 +44,7 @@ from lstm_course.lstm import (LSTMParams, init_lstm_params, lstm_backward, lstm_
                               lstm_step_backward, lstm_step_forward, params_from_torch,
                               params_to_torch)
 from lstm_course.plots import plot_gradient_norms_vs_lag
+from lstm_course.random_params import random_lstm_params
 from lstm_course.tasks import delayed_recall
 from lstm_course.reference import load_torch_reference
 
@@ -71,9 +71,7 @@ np.set_printoptions(precision=3, suppress=True)
 # %%
 rng = np.random.default_rng(0)
 N, D, H = 2, 3, 4
-shapes = {f.name: getattr(init_lstm_params(D, H, rng), f.name).shape
-          for f in dataclasses.fields(LSTMParams)}
-params = LSTMParams(**{name: 0.5 * rng.standard_normal(shape) for name, shape in shapes.items()})
+params = random_lstm_params(D, H, rng, scale=0.5)  # every weight and bias non-zero, of size about 0.5
 
 x = rng.standard_normal((N, D))
 h_prev = 0.5 * rng.standard_normal((N, H))
@@ -357,7 +355,7 @@ hidden3 = hidden_gradient_norms(lstm3, seqs, path="hidden")  # (N, T + 1): spect
 
 # the cell path is exactly the product of the forget gates of the last k steps
 _, _, c3 = lstm_forward(seqs, None, None, lstm3)
-f3 = c3.gates[:, :, 64:128]  # (T, N, H): block 1 of the cache's order (i, f, o, g)
+f3 = c3.f  # (T, N, H): the forget gate of every step
 k = 50
 gap_prod = np.abs(cell3[:, k] - forget_gate_product(f3[-k:])).max()
 print(f"cell path at lag {k} equals the product of the last {k} forget gates:", bool(gap_prod < 1e-12))

@@ -285,3 +285,34 @@ def reber_claims(reber: dict) -> dict[str, bool]:
         "every success of the tanh RNN came after every success of the standard LSTM":
             min(solved["rnn"]) > max(solved["lstm"]),
     }
+
+
+def adding_claims(adding: dict) -> dict[str, bool]:
+    """What lesson 13 says about the adding runs (``load_result("classic_adding")["data"]``)."""
+    runs = adding["runs"]
+    stopped = {k: [r for r in rows if r["stopped"]] for k, rows in runs.items()}
+    paper = PAPER["adding"]
+    old = stopped["no_forget_gate"]
+    return {
+        "the LSTM of 1997 (no forget gate) met the stopping rule in some seeds, each time within the "
+        "paper's average of 74,000 sequences": len(old) >= 1 and all(r["sequences"] < paper["sequences_to_stop"]
+                                                                    for r in old),
+        "where it met the rule, fewer than 1 % of the 2,560 test sequences were wrong (the paper: 1)":
+            all(r["test_wrong"] < 0.01 * paper["test_sequences"] for r in old),
+        "the standard LSTM (forget bias 1) met it in no seed within 60,000 sequences": not stopped["lstm"],
+        "the tanh RNN met it in no seed": not stopped["rnn"],
+        "every run that did not meet the rule stayed near the error of always answering 0.5 (test MSE > 0.03)":
+            all(r["test_mse"] > 0.03 for rows in runs.values() for r in rows if not r["stopped"]),
+    }
+
+
+def copy_claims(copy: dict) -> dict[str, bool]:
+    """What lesson 13 says about the copy runs (``load_result("classic_copy")["data"]``)."""
+    base = copy["baseline"]
+    finals = {k: [r["final"] for r in rows] for k, rows in copy["runs"].items()}
+    starts = {k: [r["loss"][0] for r in rows] for k, rows in copy["runs"].items()}
+    return {
+        "every model starts far above the baseline (more than 3 times it)": all(s > 3 * base for v in starts.values() for s in v),
+        "every model ends within 5 % of the memoryless baseline: in this budget none learned to copy":
+            all(abs(f - base) < 0.05 * base for v in finals.values() for f in v),
+    }

@@ -313,6 +313,8 @@ def copy_claims(copy: dict) -> dict[str, bool]:
     starts = {k: [r["loss"][0] for r in rows] for k, rows in copy["runs"].items()}
     return {
         "every model starts far above the baseline (more than 3 times it)": all(s > 3 * base for v in starts.values() for s in v),
-        "every model ends within 5 % of the memoryless baseline: in this budget none learned to copy":
-            all(abs(f - base) < 0.05 * base for v in finals.values() for f in v),
+        "the LSTM and the tanh RNN end within 1 % of the baseline in every seed: they did not learn to copy":
+            all(abs(f - base) < 0.01 * base for k in ("lstm", "rnn") for f in finals[k]),
+        "the GRU ends below the baseline in at least half the seeds, but by less than 10 %: a start, no more":
+            2 * sum(f < base for f in finals["gru"]) >= len(finals["gru"]) and min(finals["gru"]) > 0.9 * base,
     }

@@ -197,8 +197,8 @@ for claim, holds in claims.items():
 assert all(claims.values())
 
 # %% [markdown]
-# **Beside the paper.** This one is humbling. The paper's LSTM met the stopping rule in every trial,
-# after 74,000 sequences on average, and then got 1 test sequence of 2,560 wrong. Of ours, only the
+# **Beside the paper.** This one is humbling. The paper's LSTM met the stopping rule after 74,000
+# sequences on average over 10 trials, and then got 1 test sequence of 2,560 wrong. Of ours, only the
 # cell built like the paper's, with no forget gate, ever learned the task: in 1 seed of 5, after 51,488
 # sequences, and then with 8 test sequences of 2,560 wrong. Every other run never left the error of a
 # network that answers 0.5 whatever it reads (a mean squared error of about 0.042, the variance of the
@@ -289,7 +289,7 @@ assert all(claims.values())
 #   (8,440 strings on average) and its Elman nets none. With the full gradient a plain RNN can learn
 #   this lag; the paper's baselines did not have it.
 # - Adding problem, $T = 100$: only the cell without a forget gate learned it, in 1 seed of 5 (51,488
-#   sequences, 8 of 2,560 wrong); the paper: every trial, 74,000 sequences on average, 1 wrong. A forget
+#   sequences, 8 of 2,560 wrong); the paper: 74,000 sequences on average over 10 trials, 1 wrong. A forget
 #   gate that starts half-closed loses a 50-step memory before it can learn to keep it.
 # - The copy task's memoryless baseline, $10 \ln 8 / (T + 20)$, is the line a model must cross to show it
 #   remembers; in our budget the LSTM and the RNN stayed on it, and the GRU had only begun to dip below.

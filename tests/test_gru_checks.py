@@ -41,7 +41,7 @@ def test_gru_check_reports_a_stub_as_not_implemented():
     assert C.check_adding_should_stop(stub).status == "not_implemented"
 
 
-@pytest.mark.parametrize("hint, mistake", GRU_VARIANTS, ids=[str(kw) for _, kw in GRU_VARIANTS])
+@pytest.mark.parametrize("hint, mistake", GRU_VARIANTS, ids=[f"mistake{k}" for k in range(len(GRU_VARIANTS))])
 def test_each_gru_mistake_gets_its_hint(hint, mistake):
     result = C.check_gru_step_forward(lambda x, h, p: (_gru_step(x, h, p, **mistake), None))
     assert result.status == "fail" and result.message.startswith(hint), result.message

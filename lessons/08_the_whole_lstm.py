@@ -166,6 +166,40 @@ def lstm_step(x, h_prev, c_prev, params):
 check_lstm_step_forward(lstm_step)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## Exercise: the whole sequence forward
+#
+# One step turns $(x_t, h_{t-1}, c_{t-1})$ into $(h_t, c_t)$. A sequence is $T$ of them, and the
+# memory is exactly what passes from one step to the next. Write
+# `lstm_sequence_forward(x, h0, c0, params)` for a batch of sequences $x$ of shape $(N, T, D)$ and
+# initial states $h_0, c_0$ of shape $(N, H)$. Return `(h, c, cache)`: `h[:, t]` and `c[:, t]`,
+# each array $(N, T, H)$, are the states *after* step $t$ (so $h_1 \dots h_T$, not $h_0$), and
+# `cache` is anything you like (lesson 09's backward pass will want what each step needs).
+# You may call your `lstm_step` or the package's `lstm_step_forward` inside; the check compares
+# only `h` and `c`, and also runs your function twice on the same input, so it must not keep any
+# state between calls.
+
+# %%
+from lstm_course.checks import check_lstm_forward
+
+
+def lstm_sequence_forward(x, h0, c0, params):
+    """The LSTM over a sequence: x (N, T, D), h0, c0 (N, H) -> h, c (N, T, H) and a cache."""
+    ### BEGIN SOLUTION
+    N, T, _ = x.shape
+    h_t, c_t = h0, c0
+    hs, cs, caches = [], [], []
+    for t in range(T):
+        h_t, c_t, step_cache = lstm_step_forward(x[:, t], h_t, c_t, params)  # (N, H) each
+        hs.append(h_t)
+        cs.append(c_t)
+        caches.append(step_cache)
+    return np.stack(hs, axis=1), np.stack(cs, axis=1), caches  # (N, T, H), (N, T, H)
+    ### END SOLUTION
+
+
+check_lstm_forward(lstm_sequence_forward)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## A whole sequence
 #
 # Running the LSTM over a sequence is the step in a loop: each step's $h_t$ and $c_t$ become the

@@ -92,36 +92,32 @@ GRU_VARIANTS = [
 ]
 
 
+@checker
 def check_gru_step_forward(fn, seed=None):
     """Check fn(x, h_prev, params: GRUParams) -> (h, cache); h of shape (N, H) is compared.
 
     seed : int, optional
         Draw the cases from this seed (the default cases otherwise).
     """
-    cases = _gru_cases(1201 if seed is None else seed)
 
-    @checker
-    def check_gru_step_forward(fn):
-        def test(case):
-            x, h_prev, p = case.x, case.h_prev, case.params
-            ref, _ = gru_step_forward(x, h_prev, p)
-            out = call(fn, (x, h_prev, p), ("x", "h_prev", "params"),
-                       "x is (N, D), h_prev is (N, H), W_x? is (D, H) and W_h? is (H, H)")
-            if isinstance(out, np.ndarray):
-                fail("expected your function to return 2 values (h, cache), got one array: return h, cache "
-                     "(the cache may be None)")
-            if not isinstance(out, (tuple, list)) or len(out) != 2:
-                fail(f"expected your function to return 2 values (h, cache), got "
-                     f"{'None' if out is None else type(out).__name__}")
-            h = expect_array(out[0], "h", ref.shape, "(N, H)", ref)
-            if close(h, ref):
-                return
-            variants = [(hint, _gru_step(x, h_prev, p, **kw)) for hint, kw in GRU_VARIANTS]
-            fail(first_match(h, variants) or f"h differs from (1 - z) * n + z * h_prev: {diff_text(h, ref)}")
+    def test(case):
+        x, h_prev, p = case.x, case.h_prev, case.params
+        ref, _ = gru_step_forward(x, h_prev, p)
+        out = call(fn, (x, h_prev, p), ("x", "h_prev", "params"),
+                   "x is (N, D), h_prev is (N, H), W_x? is (D, H) and W_h? is (H, H)")
+        if isinstance(out, np.ndarray):
+            fail("expected your function to return 2 values (h, cache), got one array: return h, cache "
+                 "(the cache may be None)")
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            fail(f"expected your function to return 2 values (h, cache), got "
+                 f"{'None' if out is None else type(out).__name__}")
+        h = expect_array(out[0], "h", ref.shape, "(N, H)", ref)
+        if close(h, ref):
+            return
+        variants = [(hint, _gru_step(x, h_prev, p, **kw)) for hint, kw in GRU_VARIANTS]
+        fail(first_match(h, variants) or f"h differs from (1 - z) * n + z * h_prev: {diff_text(h, ref)}")
 
-        return run_cases(cases, test)
-
-    return check_gru_step_forward(fn)
+    return run_cases(_gru_cases(1201 if seed is None else seed), test)
 
 
 # ---------------------------------------------------------------------------------------
@@ -145,31 +141,27 @@ def _stop_cases(seed):
     return cases
 
 
+@checker
 def check_adding_should_stop(fn, seed=None):
     """Check fn(squared_errors, correct) -> bool, the 1997 paper's stopping rule with a window of
     2,000 sequences and an average error below 0.01 (see `classic_tasks.adding_should_stop`)."""
-    cases = _stop_cases(1301 if seed is None else seed)
 
-    @checker
-    def check_adding_should_stop(fn):
-        def test(case):
-            ref = adding_should_stop(case.err, case.ok)
-            got = call(fn, (case.err, case.ok), ("squared_errors", "correct"))
-            if not isinstance(got, (bool, np.bool_)):
-                fail(f"expected True or False, got {type(got).__name__}")
-            if bool(got) == ref:
-                return
-            if len(case.err) < 2000:
-                fail("fewer than 2,000 sequences seen: the rule needs the 2,000 most recent all right, so it "
-                     "cannot stop yet")
-            if not ref and not case.ok[-2000:].all():
-                fail("one of the 2,000 most recent sequences was wrong: do not stop")
-            if ref and not case.ok.all():
-                fail("a wrong sequence older than the last 2,000 does not count: look at correct[-2000:] only")
-            if ref and case.err.mean() >= 0.01:
-                fail("the average error is taken over the last 2,000 sequences, not over all of them")
-            fail("the average squared error over the last 2,000 sequences must be below 0.01 to stop")
+    def test(case):
+        ref = adding_should_stop(case.err, case.ok)
+        got = call(fn, (case.err, case.ok), ("squared_errors", "correct"))
+        if not isinstance(got, (bool, np.bool_)):
+            fail(f"expected True or False, got {type(got).__name__}")
+        if bool(got) == ref:
+            return
+        if len(case.err) < 2000:
+            fail("fewer than 2,000 sequences seen: the rule needs the 2,000 most recent all right, so it "
+                 "cannot stop yet")
+        if not ref and not case.ok[-2000:].all():
+            fail("one of the 2,000 most recent sequences was wrong: do not stop")
+        if ref and not case.ok.all():
+            fail("a wrong sequence older than the last 2,000 does not count: look at correct[-2000:] only")
+        if ref and case.err.mean() >= 0.01:
+            fail("the average error is taken over the last 2,000 sequences, not over all of them")
+        fail("the average squared error over the last 2,000 sequences must be below 0.01 to stop")
 
-        return run_cases(cases, test)
-
-    return check_adding_should_stop(fn)
+    return run_cases(_stop_cases(1301 if seed is None else seed), test)

@@ -262,9 +262,10 @@ assert all(claims.values())
 # Why does the cell without a forget gate win? Delayed recall starts every sequence from zero and
 # never needs to forget: it needs to keep one thing for 21 steps. With $f_t = 1$ the cell keeps
 # whatever the input gate wrote, exactly, and the gradient reaches the cue undiminished (lesson 03's
-# product of forget gates is 1). With bias 1, $f pprox \sigma(1) = 0.73$ and $0.73^{20} pprox 2
-# \cdot 10^{-3}$: the cue and its gradient fade until training has pushed the forget gates up, which
-# is what bias 3 did in lesson 10, and what the peepholes can learn to do from the cell itself.
+# product of forget gates is 1). With bias 1, $f \approx \sigma(1) = 0.73$ and
+# $0.73^{20} \approx 2 \cdot 10^{-3}$: the cue and its gradient fade until training has pushed the
+# forget gates up, which is what bias 3 did in lesson 10, and what the peepholes can learn to do from
+# the cell itself.
 #
 # ## Beside the papers, point by point
 #

@@ -207,7 +207,7 @@ assert all(claims.values())
 # What the runs do tell:
 #
 # - **The forget gate hurts here, as in lesson 12's race.** The two marks are 50 steps or more before
-#   the answer; with a forget bias of 1 a cell keeps $\sigma(1)^{50} pprox 10^{-7}$ of what it wrote,
+#   the answer; with a forget bias of 1 a cell keeps $\sigma(1)^{50} \approx 10^{-7}$ of what it wrote,
 #   and the gradient that should teach it to write is as small. The paper's cell, with nothing to
 #   forget with, keeps everything. (The forget gate earns its place on tasks that must also let go:
 #   Gers et al. 2000 added it for continual streams.)

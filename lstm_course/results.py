@@ -267,8 +267,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    # `python -m` runs this file as __main__, a second copy of the module: the experiment modules
-    # register with the package's copy (lstm_course.results), so run that one's main.
-    from lstm_course import results as _package_copy
+    # Run as `python -m lstm_course.results`, this file is `__main__`, while the experiment modules
+    # register with the importable `lstm_course.results`: use that module's registry.
+    from lstm_course.results import main as _main
 
-    raise SystemExit(_package_copy.main())
+    raise SystemExit(_main())

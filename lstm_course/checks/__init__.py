@@ -52,7 +52,7 @@ ALL_CHECKS = {
         check_forget_gate, check_input_gate, check_candidate, check_output_gate, check_cell_update,
         check_hidden_state, check_lstm_step_forward, check_lstm_step_backward,
         check_softmax_cross_entropy, check_rnn_backward, check_lstm_forward, check_lstm_backward,
-        check_gradient_check, check_train_step,
+        check_gradient_check, check_train_step, check_gru_step_forward, check_adding_should_stop,
     )
 }
 

@@ -96,8 +96,8 @@ GRU_VARIANTS = [
 def check_gru_step_forward(fn, seed=None):
     """Check fn(x, h_prev, params: GRUParams) -> (h, cache); h of shape (N, H) is compared.
 
-    seed : int, optional
-        Draw the cases from this seed (the default cases otherwise).
+    seed : int or None
+        Draw the cases from this seed (None: the lesson's default cases).
     """
 
     def test(case):
@@ -144,7 +144,11 @@ def _stop_cases(seed):
 @checker
 def check_adding_should_stop(fn, seed=None):
     """Check fn(squared_errors, correct) -> bool, the 1997 paper's stopping rule with a window of
-    2,000 sequences and an average error below 0.01 (see `classic_tasks.adding_should_stop`)."""
+    2,000 sequences and an average error below 0.01 (see `classic_tasks.adding_should_stop`).
+
+    seed : int or None
+        Draw the cases' errors from this seed (None: the lesson's default cases).
+    """
 
     def test(case):
         ref = adding_should_stop(case.err, case.ok)

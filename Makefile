@@ -5,7 +5,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-course
-FIRST_LESSON := notebooks/01_sequences_and_rnns.ipynb
+# The learner's own copies (make lab): ignored by git, never read by the tests, never overwritten.
+WORKSPACE := workspace
+FIRST_LESSON := 01_sequences_and_rnns.ipynb
 # Two workers, one notebook file per worker (nbval needs a notebook's cells on one kernel).
 XDIST  := -n 2 --dist loadfile
 
@@ -15,7 +17,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: install lab test test-fast nbval exercises notebooks time bench reference site slides results grade clean
+.PHONY: install lab workspace test test-fast nbval exercises notebooks time bench reference site slides results grade clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,9 +27,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## make lab: open the course in JupyterLab, on the first lesson.
-lab: $(STAMP)
-	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(FIRST_LESSON)
+## make lab: open your own copies of the exercises (workspace/) in JupyterLab, solved lessons beside them.
+lab: workspace
+	cd $(WORKSPACE) && $(abspath $(VENV))/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(FIRST_LESSON)
+
+## make workspace: create workspace/ (or add new lessons to it) without opening JupyterLab.
+workspace: $(STAMP)
+	$(PY) -m lstm_course.cli exercises --workspace $(WORKSPACE)
 
 ## make test: unit tests, then every lesson under strict nbval.
 test: $(STAMP)
@@ -53,9 +59,9 @@ grade: $(STAMP)
 	@test -n "$(DIR)" || { echo 'usage: make grade DIR=submissions/ OUT=grades.csv [ARGS="--jobs 4"]'; exit 2; }
 	$(PY) -m lstm_course.cli grade "$(DIR)" --output "$(or $(OUT),grades.csv)" $(ARGS)
 
-## make notebooks: rebuild the lesson notebooks from lessons/*.py and execute them.
+## make notebooks: rebuild the lesson notebooks from lessons/*.py and execute them (ONLY="04 05": some).
 notebooks: $(STAMP)
-	$(PY) scripts/build_notebooks.py
+	$(PY) scripts/build_notebooks.py $(ONLY)
 
 ## make time: execution time of every lesson.
 time: $(STAMP)

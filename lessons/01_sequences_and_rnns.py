@@ -29,6 +29,13 @@
 #
 # **Prerequisites:** this is the first lesson. You need Python, NumPy arrays and matrix products
 # (`@`), and a rough idea of how a network is trained by gradient descent.
+#
+# **The notes.** The course follows the order and the pictures of Christopher Olah's blog post
+# ["Understanding LSTM Networks"](https://colah.github.io/posts/2015-08-Understanding-LSTMs/)
+# (2015), which later lessons call "the notes": the unrolled RNN, the cell state as a conveyor
+# belt, one gate at a time, and the examples of a language model that must remember a subject's
+# gender or number. You do not need to read it first; every lesson says what it takes from it, and
+# every sentence and figure here is our own.
 
 # %%
 import numpy as np
@@ -231,8 +238,9 @@ D_task = delayed_recall_query_index(n_classes) + 1
 assert D_task == n_classes + DEFAULT_N_DISTRACTORS + 1 == 13
 
 # %% [markdown]
-# The short version is our "clouds … sky": the clue is two steps back. The long version is "France …
-# French": the clue is thirty steps back, and the distractors in between say nothing about it.
+# The short version is our "clouds … sky": the clue sits before the two distractors, three steps
+# back from the question. The long version is "France … French": the clue is thirty-one steps back,
+# and the thirty distractors in between say nothing about it.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Training an RNN on a gap of 2

@@ -416,3 +416,90 @@ def draw_gradient_paths(ax=None, steps=4):
     pen.text(xm, 1.55, "the gradient flows backward in time", color="#666666", fontsize=9)
     half = max(xm + 0.8, 5.4)  # wide enough for the two summaries
     return _finish(ax, (xm - half, xm + half), (-1.3, 3.9), ref_xspan=10.8)
+
+
+# Geometry of the GRU cell, on the LSTM cell's rows (_YC, _YMID, _YLAY, _YBUS).
+_GX_DROP, _GX_Z, _GX_R, _GX_RMUL, _GX_N, _GX_UP, _GX_END = 0.35, 1.5, 3.2, 4.85, 6.6, 8.6, 9.9
+_GRU_EQUATIONS = (
+    r"$r_t = \sigma(W_r\,[h_{t-1}, x_t] + b_r)$   $z_t = \sigma(W_z\,[h_{t-1}, x_t] + b_z)$",
+    r"$n_t = \tanh(W_{xn} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn}))$",
+    r"$h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}$",
+)
+
+
+def draw_gru_cell(ax=None, equations=False):
+    """Draw a GRU cell in the style of `draw_lstm_cell`, to set beside it.
+
+    The hidden state h runs along the top like the LSTM's cell state: the update gate z_t scales
+    what is kept (x) and 1 - z_t what the candidate n_t adds (+). The reset gate r_t multiplies
+    the recurrent part of the candidate, W_hn h_{t-1} + b_hn, before its tanh (PyTorch's form).
+    Gate boxes carry the gids "reset_gate", "update_gate" and "candidate"; the top line is
+    "hidden_state_line".
+
+    Parameters
+    ----------
+    ax : matplotlib Axes, optional
+        Where to draw; a new 7 x 3.5 inch figure (taller with equations) when None.
+    equations : bool, default False
+        Write the GRU's equations under the cell.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    figsize = (7, 4.4) if equations else (7, 3.5)
+    ax = _new_ax(ax, figsize)
+    pen, c = _Pen(ax), GATE_COLORS
+    reset, update, cand = c["input"], c["forget"], c["candidate"]
+    pen.cell(0, 0, _GX_END - 0.9, 6.1)
+
+    # h: one line along the top, like the LSTM's cell state, with x (keep z) and + (add (1 - z) n).
+    pen.line([(-1.2, _YC), (_GX_END + 0.5, _YC)], gid="hidden_state_line", color=c["cell_state"], lw=2.4)
+    pen.op(_GX_Z, _YC, "x", gid="update_mult")
+    pen.op(_GX_N, _YC, "+", gid="hidden_add")
+    pen.text(-1.35, _YC, "$h_{t-1}$", ha="right")
+    pen.text(_GX_END + 0.65, _YC, "$h_t$", ha="left")
+    pen.line([(_GX_UP, _YC), (_GX_UP, 6.8)], gid="hidden_out_top")
+    pen.text(_GX_UP, 7.1, "$h_t$")
+
+    # [h_{t-1}, x_t] along the bottom: h_{t-1} drops from the top line, x_t comes from below.
+    pen.line([(_GX_DROP, _YC), (_GX_DROP, _YBUS), (_GX_RMUL, _YBUS)], gid="hidden_in", arrow=False)
+    pen.line([(_GX_RMUL, _YBUS), (_GX_N, _YBUS)], gid="x_to_candidate", arrow=False)
+    pen.line([(0.9, -0.8), (0.9, _YBUS)], gid="x_in", arrow=False)
+    pen.text(0.9, -1.1, "$x_t$")
+    for x, name, gid, color in ((_GX_Z, "update", "update_gate", update), (_GX_R, "reset", "reset_gate", reset)):
+        pen.line([(x, _YBUS), (x, _YLAY - _BH / 2)], gid=f"{gid}_in")
+        pen.box(x, _YLAY, r"$\sigma$", color, gid=gid, w=1.15, fontsize=12)
+        pen.text(x, _YLAY - 0.85, name, color=color, fontsize=7.5,
+                 bbox=dict(boxstyle="round,pad=0.12", fc=_CELL_FILL, ec="none"))
+
+    # The reset gate scales the recurrent part of the candidate, before the tanh.
+    pen.line([(_GX_R + 0.58, _YLAY), (_GX_RMUL - _R, _YLAY)], gid="reset_out")
+    pen.text((_GX_R + _GX_RMUL) / 2, _YLAY + 0.35, "$r_t$")
+    pen.line([(_GX_RMUL, _YBUS), (_GX_RMUL, _YLAY - _R)], gid="recurrent_part")
+    pen.text(_GX_RMUL + 0.12, 1.35, r"$W_{hn}h_{t-1}{+}b_{hn}$", ha="left", fontsize=7)
+    pen.op(_GX_RMUL, _YLAY, "x", gid="reset_mult")
+    pen.line([(_GX_RMUL + _R, _YLAY), (_GX_N - 0.58, _YLAY)], gid="reset_product")
+    pen.line([(_GX_N, _YBUS), (_GX_N, _YLAY - _BH / 2)], gid="candidate_in")
+    pen.box(_GX_N, _YLAY, "tanh", cand, gid="candidate", w=1.15, fontsize=9.5)
+    pen.text(_GX_N, _YLAY - 0.85, "candidate", color=cand, fontsize=7.5,
+             bbox=dict(boxstyle="round,pad=0.12", fc=_CELL_FILL, ec="none"))
+
+    # The update gate: z_t up to the x on the top line; 1 - z_t across to scale n_t.
+    pen.line([(_GX_Z, _YLAY + _BH / 2), (_GX_Z, _YC - _R)], gid="update_out")
+    pen.text(_GX_Z + 0.15, 3.3, "$z_t$", ha="left")
+    pen.line([(_GX_Z, _YMID), (_GX_RMUL - _R, _YMID)], gid="update_branch")
+    ax.add_patch(Circle((_GX_RMUL, _YMID), _R, facecolor=_OP_FILL, edgecolor=_INK, linewidth=1.2, zorder=3,
+                        gid="one_minus"))
+    pen.text(_GX_RMUL, _YMID, "1\u2212", fontsize=8, zorder=4)
+    pen.line([(_GX_RMUL + _R, _YMID), (_GX_N - _R, _YMID)], gid="one_minus_out")
+    pen.line([(_GX_N, _YLAY + _BH / 2), (_GX_N, _YMID - _R)], gid="candidate_out")
+    pen.text(_GX_N + 0.15, 3.3, "$n_t$", ha="left")
+    pen.op(_GX_N, _YMID, "x", gid="candidate_mult")
+    pen.line([(_GX_N, _YMID + _R), (_GX_N, _YC - _R)], gid="candidate_add")
+
+    bottom = -1.5
+    if equations:
+        pen.text((_GX_END - 0.9) / 2, -1.5, "\n".join(_GRU_EQUATIONS), fontsize=10.5, va="top", linespacing=1.6)
+        bottom = -1.9 - 0.55 * len(_GRU_EQUATIONS)
+    return _finish(ax, (-2.6, _XEND + 1.0), (bottom, 7.5), figsize)

@@ -13,7 +13,7 @@ import numpy as np
 
 __all__ = ["TorchReference", "reference_path", "load_torch_reference"]
 
-NAMES = ("lstm_reference.npz", "rnn_reference.npz")
+NAMES = ("lstm_reference.npz", "rnn_reference.npz", "gru_reference.npz")
 
 
 def reference_path(name: str = "lstm_reference.npz", start: str | Path | None = None) -> Path:

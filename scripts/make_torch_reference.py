@@ -122,6 +122,45 @@ def make(torch, kind, seed):
     return out
 
 
+# ---------------------------------------------------------------------------------------
+# The GRU (lesson 12): its own file, tests/reference/gru_reference.npz
+
+GRU_SHAPES = [(3, 5, 4, 6), (1, 1, 3, 2), (2, 7, 1, 5), (4, 3, 6, 3), (1, 4, 2, 3), (3, 1, 2, 4)]
+
+
+def make_gru_reference(torch, out_dir, seed=2015):
+    """Write gru_reference.npz: one-layer `nn.GRU` (batch_first, float64) forward and backward.
+
+    Like the LSTM's: random non-zero weights, two independent non-zero biases (so b_hn, which
+    PyTorch puts inside the reset gate's product, cannot be merged into b_in unseen), a non-zero
+    h0 and a random upstream gradient G on every h_t; loss = (out * G).sum().
+    """
+    out = {"torch_version": np.array(torch.__version__), "cases": np.array([case_name(*s) for s in GRU_SHAPES])}
+    for n, (N, T, D, H) in enumerate(GRU_SHAPES):
+        rng = np.random.default_rng([seed, n])
+        arrays = random_inputs(rng, N, T, D, H, gates=3)
+        del arrays["c0"], arrays["Gc"]
+        module = torch.nn.GRU(D, H, num_layers=1, bias=True, batch_first=True, dtype=torch.float64)
+        with torch.no_grad():
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                getattr(module, f"{name}_l0").copy_(torch.from_numpy(arrays[name]))
+        x = torch.tensor(arrays["x"], dtype=torch.float64, requires_grad=True)
+        h0 = torch.tensor(arrays["h0"][None], dtype=torch.float64, requires_grad=True)
+        y, h_n = module(x, h0)
+        loss = (y * torch.from_numpy(arrays["G"])).sum()
+        loss.backward()
+        results = {"h": y.detach().numpy().copy(), "h_n": h_n[0].detach().numpy().copy(),
+                   "dx": x.grad.numpy().copy(), "dh0": h0.grad[0].numpy().copy(), "loss": np.array(loss.item())}
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            results[f"d{name}"] = getattr(module, f"{name}_l0").grad.numpy().copy()
+        for key, value in {**arrays, **results}.items():
+            out[f"{case_name(N, T, D, H)}__{key}"] = value
+    path = Path(out_dir) / "gru_reference.npz"
+    np.savez_compressed(path, **out)
+    print(f"wrote {path} ({path.stat().st_size / 1024:.1f} KiB, {len(GRU_SHAPES)} cases, torch {torch.__version__})")
+    return path
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "tests" / "reference",
@@ -136,6 +175,7 @@ def main(argv=None):
         path = args.out / f"{kind}_reference.npz"
         np.savez_compressed(path, **make(torch, kind, seed))
         print(f"wrote {path} ({path.stat().st_size / 1024:.1f} KiB, {len(SHAPES)} cases, torch {torch.__version__})")
+    make_gru_reference(torch, args.out)
 
 
 if __name__ == "__main__":

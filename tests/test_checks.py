@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from lstm_course import checks as C
+from lstm_course.classic_tasks import adding_should_stop
+from lstm_course.gru import gru_step_forward
 from lstm_course.activations import sigmoid
 from lstm_course.checks.core import Verdict, checker, named_arrays
 from lstm_course.gradcheck import numerical_gradient, relative_error
@@ -74,8 +76,11 @@ REFERENCE = {
     "check_lstm_backward": (lstm_forward, lstm_backward),
     "check_gradient_check": _grad_check,
     "check_train_step": _train_step,
+    "check_gru_step_forward": gru_step_forward,
+    "check_adding_should_stop": adding_should_stop,
 }
-PASS_MESSAGE = {"check_gradient_check": "all 9 cases right: correct gradients below 1e-07, planted bugs caught"}
+PASS_MESSAGE = {"check_gradient_check": "all 9 cases right: correct gradients below 1e-07, planted bugs caught",
+                "check_adding_should_stop": "all 6 cases match the reference"}
 
 
 def functions(name, last=None):
@@ -201,7 +206,7 @@ def test_different_seeds_give_different_cases(name):
         def recording(*args, _ref=functions(name)[-1], _calls=calls):
             arrays = [arr for k, a in enumerate(args) for _, arr in named_arrays(a, str(k))]
             numbers = [a for a in args if isinstance(a, (int, float))]
-            _calls.append([arr.ravel()[:5].round(12).tolist() for arr in arrays] + numbers)
+            _calls.append([arr.ravel()[:5].astype(float).round(12).tolist() for arr in arrays] + numbers)
             return _ref(*args)
 
         result = C.ALL_CHECKS[name](*functions(name, recording), seed=seed)

@@ -26,4 +26,12 @@ def test_loads_every_case_with_its_version():
 
 def test_unknown_name_is_refused():
     with pytest.raises(ValueError, match="name must be one of"):
-        reference_path("gru_reference.npz")
+        reference_path("transformer_reference.npz")
+
+
+def test_gru_reference_loads():
+    ref = load_torch_reference("gru_reference.npz")
+    assert ref.torch_version.startswith("2.13.0") and len(ref.cases) >= 4
+    for arrays in ref.cases.values():
+        H = arrays["weight_hh"].shape[1]
+        assert arrays["weight_hh"].shape == (3 * H, H)

@@ -357,6 +357,37 @@ def softmax_ce_per_example(logits, targets):
     return -log_p[n, targets], d / len(targets)
 
 
+
+# Lesson 12: the GRU step (PyTorch's form: r multiplies h_prev @ W_hn + b_hn)
+def _gru_parts(x, h, p):
+    r = 1 / (1 + np.exp(-(x @ p.W_xr + h @ p.W_hr + p.b_r)))
+    z = 1 / (1 + np.exp(-(x @ p.W_xz + h @ p.W_hz + p.b_z)))
+    return r, z
+
+
+def gru_z_swapped(x, h, p):
+    r, z = _gru_parts(x, h, p)
+    n = np.tanh(x @ p.W_xn + p.b_in + r * (h @ p.W_hn + p.b_hn))
+    return z * n + (1 - z) * h, None
+
+
+def gru_reset_before_product(x, h, p):
+    r, z = _gru_parts(x, h, p)
+    n = np.tanh(x @ p.W_xn + p.b_in + (r * h) @ p.W_hn + p.b_hn)
+    return (1 - z) * n + z * h, None
+
+
+def gru_b_hn_merged(x, h, p):
+    r, z = _gru_parts(x, h, p)
+    n = np.tanh(x @ p.W_xn + p.b_in + p.b_hn + r * (h @ p.W_hn))
+    return (1 - z) * n + z * h, None
+
+
+# Lesson 13: the adding problem's stopping rule, checked over the whole history
+def stop_whole_history(err, ok):
+    return len(ok) >= 2000 and bool(np.all(ok)) and float(np.mean(err)) < 0.01
+
+
 # (check, wrong implementation, a keyword its message must contain)
 CORPUS = [
     (C.check_forget_gate, forget_tanh, "tanh instead of a sigmoid"),
@@ -423,6 +454,10 @@ CORPUS = [
     (C.check_softmax_cross_entropy, softmax_ce_unstable, "overflows for large logits"),
     (C.check_softmax_cross_entropy, softmax_ce_no_minus_one, "subtract 1 at each target"),
     (C.check_softmax_cross_entropy, softmax_ce_per_example, "one loss per example"),
+    (C.check_gru_step_forward, gru_z_swapped, "z and 1 - z are swapped"),
+    (C.check_gru_step_forward, gru_reset_before_product, "before the matrix product"),
+    (C.check_gru_step_forward, gru_b_hn_merged, "b_hn is added outside the reset gate"),
+    (C.check_adding_should_stop, stop_whole_history, "older than the last 2,000"),
 ]
 
 

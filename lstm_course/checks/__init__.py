@@ -35,6 +35,7 @@ check_train_step               fn(params, x, y, lr, max_norm) -> (new_params, lo
 =============================  ==============================================================
 """
 
+from .gru import check_adding_should_stop, check_gru_step_forward  # lessons 12 and 13
 from .gates import (check_candidate, check_cell_update, check_forget_gate, check_hidden_state,
                     check_input_gate, check_output_gate)
 from .losses import check_softmax_cross_entropy
@@ -51,7 +52,7 @@ ALL_CHECKS = {
         check_forget_gate, check_input_gate, check_candidate, check_output_gate, check_cell_update,
         check_hidden_state, check_lstm_step_forward, check_lstm_step_backward,
         check_softmax_cross_entropy, check_rnn_backward, check_lstm_forward, check_lstm_backward,
-        check_gradient_check, check_train_step,
+        check_gradient_check, check_train_step, check_gru_step_forward, check_adding_should_stop,
     )
 }
 

@@ -165,15 +165,17 @@ class Sandbox(rpc.Endpoint):
                    "--cap-drop", "ALL", "--die-with-parent", "--new-session", "--clearenv"]
             for key, value in env.items():
                 cmd += ["--setenv", key, value]
+            # The private /tmp comes first: bwrap mounts in order, and a later tmpfs on /tmp would
+            # hide a Python environment or a package that lives under /tmp (a clone in /tmp/...).
+            cmd += ["--dev", "/dev", "--proc", "/proc",
+                    "--size", str(limits.tmp_mb * 2 ** 20), "--tmpfs", "/tmp",
+                    "--size", str(limits.tmp_mb * 2 ** 20), "--tmpfs", "/home/learner"]
             for path in _system_dirs():
                 cmd += ["--ro-bind", path, path]
             for path in _python_dirs():
                 cmd += ["--ro-bind", str(path), str(path)]
             cmd += ["--ro-bind", str(package_copy), str(package_dir),
                     "--ro-bind", str(package_copy), f"/opt/lstm-course/{Path(package_copy).name}",
-                    "--dev", "/dev", "--proc", "/proc",
-                    "--size", str(limits.tmp_mb * 2 ** 20), "--tmpfs", "/tmp",
-                    "--size", str(limits.tmp_mb * 2 ** 20), "--tmpfs", "/home/learner",
                     "--ro-bind", str(boot_dir), "/sandbox"]
             if notebook_file is not None:
                 cmd += ["--ro-bind", str(notebook_file), "/home/learner/submission.ipynb"]

@@ -40,6 +40,7 @@ __all__ = ["experiment", "Runner", "load_result", "save_result", "load_checkpoin
 #: The modules whose import registers experiments (each calls :func:`experiment` at import time).
 EXPERIMENT_MODULES: tuple[str, ...] = (
     "lstm_course.experiments",
+    "lstm_course.charlm_experiments",
 )
 
 #: Every registered experiment, by name.

@@ -31,6 +31,7 @@ from .losses import check_softmax_cross_entropy
 from .result import ENV_VAR, MIME_TYPE, STATUSES, CheckResult, apply_expectation
 from .rnn import check_clip_grad_norm, check_forget_product, check_rnn_step_backward, check_rnn_step_forward
 from .steps import check_lstm_step_backward, check_lstm_step_forward
+from .text import check_sample_with_temperature, check_tbptt_epoch
 
 ALL_CHECKS = {
     f.__name__: f for f in (

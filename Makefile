@@ -60,6 +60,7 @@ bench: $(STAMP)
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) benchmarks/bench_lstm.py
 	$(PY) benchmarks/bench_training.py
+	$(PY) benchmarks/bench_charlm.py
 
 ## make reference: regenerate the PyTorch reference arrays in tests/reference/.
 reference: $(STAMP)

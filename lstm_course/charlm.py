@@ -209,7 +209,9 @@ def charlm_forward(params: CharLMParams, x, state=None):
             new_state.append((h[:, -1].copy(),))
         caches.append(cache)
         inputs = h  # (N, T, H): the next layer reads this layer's hidden states
-    logits = inputs @ params.W_out + params.b_out  # (N, T, V)
+    H = params.H
+    logits = (inputs.reshape(N * T, H) @ params.W_out).reshape(N, T, params.V)  # 2-D products are faster
+    logits += params.b_out  # (N, T, V)
     return logits, tuple(new_state), CharLMCache(x, tuple(caches), inputs, params)
 
 
@@ -241,7 +243,7 @@ def charlm_backward(dlogits, cache: CharLMCache, dstate_last=None):
     H = params.H
     dW_out = cache.h_top.reshape(N * T, H).T @ dlogits.reshape(N * T, -1)
     db_out = dlogits.sum(axis=(0, 1))
-    dh = dlogits @ params.W_out.T  # (N, T, H)
+    dh = (dlogits.reshape(N * T, -1) @ params.W_out.T).reshape(N, T, H)
     dcells, dstate0 = [None] * len(params.cells), [None] * len(params.cells)
     for k in reversed(range(len(params.cells))):
         last = None if dstate_last is None else dstate_last[k]
@@ -256,8 +258,11 @@ def charlm_backward(dlogits, cache: CharLMCache, dstate_last=None):
             dx, dh0, dcells[k] = rnn_backward(dh, cache.layer_caches[k])
             dstate0[k] = (dh0,)
         dh = dx  # gradient on the inputs of layer k = on the hidden states of layer k-1
-    dembed = np.zeros_like(params.embed)
-    np.add.at(dembed, x.reshape(-1), dh.reshape(N * T, -1))  # rows of repeated characters add up
+    # embed[x] picked rows; its gradient adds each position's dx into its character's row. As a
+    # product with the one-hot matrix (N*T, V), rows of repeated characters add up.
+    onehot = np.zeros((N * T, params.V), dtype=dh.dtype)
+    onehot[np.arange(N * T), x.reshape(-1)] = 1.0
+    dembed = onehot.T @ dh.reshape(N * T, -1)  # (V, E)
     dparams = CharLMParams(dembed, tuple(dcells), dW_out, db_out)
     return dparams, tuple(dstate0)
 

@@ -14,9 +14,9 @@ baselines that only count:
 
   with h' the context h without its oldest character, t(h) the number of distinct characters
   seen after h, and d_n = n1 / (n1 + 2 n2) a discount from the numbers of n-grams seen once
-  (n1) and twice (n2). The lower orders count not occurrences but *continuations*: c(h' w)
-  becomes the number of distinct characters seen just before h' w, which asks "how many
-  contexts does this continue?" rather than "how often?". The lowest order is interpolated
+  (n1) and twice (n2), kept within [0.05, 0.95]. The lower orders count not occurrences but
+  *continuations*: c(h' w) becomes the number of distinct characters seen just before h' w,
+  which asks "how many contexts does this continue?" rather than "how often?". The lowest order is interpolated
   with the uniform distribution 1/V. A context never seen in training backs off entirely.
 
 All counting is done with NumPy on integer codes of the n-grams (the n ids read as one number
@@ -134,6 +134,7 @@ class KneserNeyModel:
             counts = counts.astype(np.float64)
             n1, n2 = np.sum(counts == 1), np.sum(counts == 2)
             d = n1 / (n1 + 2 * n2) if n1 + 2 * n2 > 0 else 0.5
+            d = min(max(d, 0.05), 0.95)  # always some mass for shorter contexts (and unseen characters)
             # per context h (the m-gram's first m - 1 characters): total and number of types
             ctx = keys // V
             ctx_keys, first = np.unique(ctx, return_index=True)

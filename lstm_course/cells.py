@@ -118,7 +118,7 @@ def plot_text_activation(text: str, values, ax=None, width: int = 80, cmap: str 
             col += 1
     n_rows = row + 1
     if ax is None:
-        _, ax = plt.subplots(figsize=(width * 0.09, n_rows * 0.2 + 0.2))
+        _, ax = plt.subplots(figsize=(width * 0.11, n_rows * 0.24 + 0.2))
     for k, ((r, c), ch) in enumerate(zip(rows, text)):
         ax.add_patch(plt.Rectangle((c, -r - 1), 1, 1, color=colours[k], linewidth=0))
         if ch not in " \n":

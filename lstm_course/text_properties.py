@@ -26,7 +26,7 @@ PROPERTIES = {
     "in_literal": "inside an inline literal ``...``",
     "in_quotes": 'inside "..." on the current line',
     "column": "position in the line (characters since the newline)",
-    "in_code_line": "on a line indented by 3+ spaces (code samples)",
+    "in_code_line": "on a line indented by 3+ spaces (mostly code samples)",
     "in_word": "the character is a letter or digit (not a word boundary)",
 }
 

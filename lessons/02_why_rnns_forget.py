@@ -140,6 +140,55 @@ check_rnn_step_backward(rnn_step_backward_mine)
 # `dh_prev = da @ W_hh.T` is the line that runs once per step, $T$ times in a row, on the way back.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## Exercise: backpropagation through the whole sequence
+#
+# Now the whole of BPTT, with no code to copy: you derive it from two facts.
+#
+# 1. $h_t$ is used twice: by the loss at step $t$ (its gradient `dh[:, t]` arrives from outside) and
+#    by step $t+1$, through $a_{t+1} = x_{t+1} W_{xh} + h_t W_{hh} + b_h$. The whole gradient on
+#    $h_t$ is the sum of the two, and the second part only exists once step $t+1$ has been undone:
+#    so the loop runs from $t = T$ down to $1$.
+# 2. $W_{xh}$, $W_{hh}$ and $b_h$ are the *same* arrays at every step, so their gradient is the sum
+#    of what each step contributes.
+#
+# Write `rnn_backward_mine(dh, cache)`: `dh` has shape $(N, T, H)$ (the gradient on every $h_t$ from
+# the outputs only) and `cache` is what `rnn_forward` returns, time-major: `cache.x[t]` $(N, D)$,
+# `cache.h_prev[t]` $= h_{t-1}$ and `cache.h[t]` $= h_t$, both $(N, H)$, and `cache.params`. Return
+# `(dx, dh0, dparams)` with `dx` of shape $(N, T, D)$, `dh0` the gradient on the initial state, and
+# `dparams` summed over the batch and over time. Your step function above (or the package's
+# `rnn_step_backward`) may do the work inside the loop.
+
+# %%
+from lstm_course.checks import check_rnn_backward
+
+
+def rnn_backward_mine(dh, cache):
+    """BPTT for a tanh RNN: dh (N, T, H) -> (dx (N, T, D), dh0 (N, H), dparams summed over time)."""
+    ### BEGIN SOLUTION
+    T, N, D = cache.x.shape
+    p = cache.params
+    dx = np.zeros((N, T, D))
+    dW_xh, dW_hh, db_h = np.zeros_like(p.W_xh), np.zeros_like(p.W_hh), np.zeros_like(p.b_h)
+    dh_next = np.zeros((N, p.H))  # what step t+1 sends back to h_t; nothing after the last step
+    for t in reversed(range(T)):
+        da = (dh[:, t] + dh_next) * (1 - cache.h[t] ** 2)  # the whole gradient on h_t, through tanh
+        dx[:, t] = da @ p.W_xh.T
+        dW_xh += cache.x[t].T @ da  # +=: every step uses the same weights
+        dW_hh += cache.h_prev[t].T @ da
+        db_h += da.sum(axis=0)
+        dh_next = da @ p.W_hh.T
+    return dx, dh_next, {"W_xh": dW_xh, "W_hh": dW_hh, "b_h": db_h}
+    ### END SOLUTION
+
+
+check_rnn_backward(rnn_backward_mine)
+
+# %% [markdown]
+# The check also knows the classic slips (what step $t+1$ sends back left out, the weights' gradient
+# kept from one step only, $h_t$ used where $h_{t-1}$ belongs) and names them. The rest of this
+# lesson uses the package's `rnn_backward`, which does the same.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Below 1 and above 1
 #
 # Each factor $J_t = \operatorname{diag}(1 - h_t^2)\, W_{hh}^\top$ can stretch a vector by at most

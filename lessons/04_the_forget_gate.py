@@ -39,6 +39,7 @@ from lstm_course.activations import sigmoid
 from lstm_course.checks import check_forget_gate
 from lstm_course.diagrams import GATE_COLORS, draw_lstm_cell
 from lstm_course.lstm import LSTMParams, lstm_forward
+from lstm_course.tasks import one_hot
 
 np.set_printoptions(precision=3, suppress=True)
 
@@ -118,14 +119,6 @@ UNITS = ["gender", "tense", "topic"]
 D, H = len(VOCAB), len(UNITS)
 
 
-def one_hot(words):
-    """A sentence as an array of shape (1, T, D): one row per word, a 1 at the word's index."""
-    x = np.zeros((1, len(words), D))
-    for t, word in enumerate(words):
-        x[0, t, VOCAB.index(word)] = 1.0
-    return x
-
-
 W_xf = np.zeros((D, H))
 for name in NAMES:
     W_xf[VOCAB.index(name), 0] = -12.0  # a name pulls the gender unit's gate towards 0
@@ -151,8 +144,8 @@ params = LSTMParams(
 words = ["and", "then", "Bob"]
 c_start = np.array([[0.9, 0.8, 0.7]])  # (N, H) = (1, 3): after "Alice was tired"
 h_start = np.zeros((1, H))
-h, c, cache = lstm_forward(one_hot(words), h_start, c_start, params)
-f = cache.gates[:, 0, H:2 * H]  # (T, H): the forget gate at each step (block 1 of the cache's i, f, o, g)
+h, c, cache = lstm_forward(one_hot(words, VOCAB), h_start, c_start, params)  # x: (1, T, D)
+f = cache.f[:, 0]  # (T, H): the forget gate at each step, read from the cache by name
 
 
 def row(label, f_values, c_values):

@@ -38,6 +38,7 @@ plt.rcParams["figure.dpi"] = 72  # small stored figures
 from lstm_course.checks import check_cell_update
 from lstm_course.diagrams import draw_lstm_cell
 from lstm_course.lstm import LSTMParams, init_lstm_params, lstm_forward, lstm_step_forward
+from lstm_course.tasks import one_hot
 
 np.set_printoptions(precision=3, suppress=True)
 
@@ -88,8 +89,7 @@ params = LSTMParams(W_xi=W_xi, W_hi=zeros_h, b_i=np.full(H, -6.0),
                     W_xo=zeros_x, W_ho=zeros_h, b_o=zeros_b)
 
 sentence = ["Alice", "was", "tired", "and", "then", "Bob", "was"]
-x = np.zeros((1, len(sentence), D))
-x[0, np.arange(len(sentence)), [w[word] for word in sentence]] = 1.0  # one-hot words, (1, T, D)
+x = one_hot(sentence, VOCAB)  # (1, T, D): one row per word, a 1 at the word's index
 
 # %% [markdown]
 # We run the sentence through the package's `lstm_forward`, one step per word, and read every gate
@@ -98,8 +98,7 @@ x[0, np.arange(len(sentence)), [w[word] for word in sentence]] = 1.0  # one-hot 
 
 # %%
 h, c, cache = lstm_forward(x, None, None, params)
-gates = cache.gates[:, 0]  # (T, 4H), the cache's order (i, f, o, g)
-i_all, f_all, g_all = gates[:, :H], gates[:, H:2 * H], gates[:, 3 * H:]
+i_all, f_all, g_all = cache.i[:, 0], cache.f[:, 0], cache.g[:, 0]  # (T, H) each: the gates by name
 c_prev_all = cache.c_prev[:, 0]  # (T, H): c_{t-1} at each step
 
 print(f"{'word':>6} {'unit':>7} | {'c_prev':>7} {'f':>6} {'i':>6} {'g':>7} | "

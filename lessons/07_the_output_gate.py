@@ -44,7 +44,7 @@ from lstm_course.lstm import LSTMParams, lstm_forward
 from lstm_course.model import init_sequence_model
 from lstm_course.optim import Adam
 from lstm_course.plots import plot_accuracy_vs_gap
-from lstm_course.tasks import delayed_recall
+from lstm_course.tasks import delayed_recall, one_hot
 from lstm_course.train import train
 from lstm_course.variants import make_variant_loss_fn, variant_forward
 
@@ -96,14 +96,6 @@ GENDER = {"cat": 0.0, "cats": 0.0, "queen": 1.0, "kings": -1.0}  # + feminine, -
 D, H = len(VOCAB), 2
 
 
-def one_hot(words):
-    """A sentence as an array of shape (1, T, D)."""
-    x = np.zeros((1, len(words), D))
-    for t, word in enumerate(words):
-        x[0, t, VOCAB.index(word)] = 1.0
-    return x
-
-
 W = {name: np.zeros((D, H)) for name in ("f", "i", "g", "o")}  # input weights of each layer
 for noun in NUMBER:
     k = VOCAB.index(noun)
@@ -118,8 +110,8 @@ params = LSTMParams(W_xi=W["i"], W_hi=zeros_h, b_i=np.full(H, -6.0),
                     W_xo=W["o"], W_ho=zeros_h, b_o=np.full(H, -6.0))
 
 for sentence in (["the", "cat"], ["the", "cats"], ["the", "queen"], ["the", "kings"]):
-    h, c, cache = lstm_forward(one_hot(sentence), None, None, params)
-    o = cache.gates[-1, 0, 2 * H:3 * H]  # the output gate at the last word (cache order i, f, o, g)
+    h, c, cache = lstm_forward(one_hot(sentence, VOCAB), None, None, params)  # x: (1, T, D)
+    o = cache.o[-1, 0]  # the output gate at the last word
     verb = "sleeps" if h[0, -1, 0] > 0 else "sleep"
     print(f"{' '.join(sentence):>10}: cell c = {c[0, -1]}, output gate o = {o}, "
           f"hidden h = {h[0, -1]}  ->  '{' '.join(sentence)} {verb}'")

@@ -166,6 +166,40 @@ def lstm_step(x, h_prev, c_prev, params):
 check_lstm_step_forward(lstm_step)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## Exercise: the whole sequence forward
+#
+# One step turns $(x_t, h_{t-1}, c_{t-1})$ into $(h_t, c_t)$. A sequence is $T$ of them, and the
+# memory is exactly what passes from one step to the next. Write
+# `lstm_sequence_forward(x, h0, c0, params)` for a batch of sequences $x$ of shape $(N, T, D)$ and
+# initial states $h_0, c_0$ of shape $(N, H)$. Return `(h, c, cache)`: `h[:, t]` and `c[:, t]`,
+# each array $(N, T, H)$, are the states *after* step $t$ (so $h_1 \dots h_T$, not $h_0$), and
+# `cache` is anything you like (lesson 09's backward pass will want what each step needs).
+# You may call your `lstm_step` or the package's `lstm_step_forward` inside; the check compares
+# only `h` and `c`, and also runs your function twice on the same input, so it must not keep any
+# state between calls.
+
+# %%
+from lstm_course.checks import check_lstm_forward
+
+
+def lstm_sequence_forward(x, h0, c0, params):
+    """The LSTM over a sequence: x (N, T, D), h0, c0 (N, H) -> h, c (N, T, H) and a cache."""
+    ### BEGIN SOLUTION
+    N, T, _ = x.shape
+    h_t, c_t = h0, c0
+    hs, cs, caches = [], [], []
+    for t in range(T):
+        h_t, c_t, step_cache = lstm_step_forward(x[:, t], h_t, c_t, params)  # (N, H) each
+        hs.append(h_t)
+        cs.append(c_t)
+        caches.append(step_cache)
+    return np.stack(hs, axis=1), np.stack(cs, axis=1), caches  # (N, T, H), (N, T, H)
+    ### END SOLUTION
+
+
+check_lstm_forward(lstm_sequence_forward)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## A whole sequence
 #
 # Running the LSTM over a sequence is the step in a loop: each step's $h_t$ and $c_t$ become the
@@ -180,7 +214,7 @@ h0 = np.zeros((N, H))
 c0 = np.zeros((N, H))
 
 hs, cs, seq_cache = lstm_forward(xs, h0, c0, params)
-print("h:", hs.shape, " c:", cs.shape, " cache.gates:", seq_cache.gates.shape)
+print("h:", hs.shape, " c:", cs.shape, " cache.f:", seq_cache.f.shape)
 
 # the same thing, one step at a time
 h_t, c_t = h0, c0
@@ -196,13 +230,14 @@ assert worst < 1e-14, "lstm_forward is the step in a loop"
 # the input weights in one matrix product before the loop, since $x_t W_x$ does not depend on the
 # recurrence. Only $h_{t-1} W_h$ has to wait for the previous step.
 #
-# Its cache stores the gates of all steps side by side in one $(T, N, 4H)$ array, in the order
-# $(i, f, o, g)$: the three sigmoid layers first, so that one call of the sigmoid covers them. That
-# is the package's private layout; the parameters, and PyTorch, use the order $(i, f, g, o)$. The
-# forget gate, for example, is the second block of $H$ columns:
+# For the same reason it puts the four layers' weights side by side, in PyTorch's order
+# $(i, f, g, o)$: `params.stacked()` gives $W_x$ of shape $(D, 4H)$ and $W_h$ of shape $(H, 4H)$, so
+# one product computes all four pre-activations. Its cache keeps the gates of every step, and names
+# them: `seq_cache.i`, `seq_cache.f`, `seq_cache.g` and `seq_cache.o`, each of shape $(T, N, H)$,
+# time first.
 
 # %%
-f_from_cache = seq_cache.gates[:, :, H:2 * H]  # (T, N, H): block 1 of (i, f, o, g)
+f_from_cache = seq_cache.f  # (T, N, H): the forget gate of every step
 f_last_step = step_cache.f  # (N, H), from the loop's last step
 assert np.abs(f_from_cache[-1] - f_last_step).max() < 1e-14
 print("forget gate of the last step, read from the sequence cache:\n", f_from_cache[-1])
@@ -251,8 +286,7 @@ assert c_max > 1.0, "the cell state is not squashed: here it leaves (-1, 1)"
 
 # %%
 h_demo, c_demo, demo_cache = lstm_forward(x_demo, None, None, params)
-last = demo_cache.gates[-1, 0]  # (4H,), in the cache's order (i, f, o, g)
-i_T, f_T, g_T = last[:H], last[H:2 * H], last[3 * H:]
+i_T, f_T, g_T = demo_cache.i[-1, 0], demo_cache.f[-1, 0], demo_cache.g[-1, 0]  # (H,) each: the last step
 u = int(np.abs(c_demo[0, -1]).argmax())
 balance = i_T[u] * g_T[u] / (1 - f_T[u])
 print(f"unit {u}: f = {f_T[u]:.3f}, one step writes i * g = {i_T[u] * g_T[u]:.3f}, "
@@ -314,7 +348,7 @@ assert worst < 1e-12, "the differences are float64 rounding, nothing more"
 #   and $h_t = o_t \odot \tanh(c_t)$.
 # - Four layers mean four times the weights and the work of a plain RNN with the same $H$.
 # - A sequence is the step in a loop; `lstm_forward` keeps every state and gate for the backward pass
-#   (its cache stores the gates as $(i, f, o, g)$, the parameters and PyTorch as $(i, f, g, o)$).
+#   (its cache names them: `cache.i`, `cache.f`, `cache.g`, `cache.o`, each $(T, N, H)$).
 # - The hidden state stays in $(-1, 1)$; the cell state is not squashed.
 # - Our LSTM and PyTorch's `nn.LSTM` agree to float64 rounding (below $10^{-12}$) on every reference case.
 #

@@ -36,7 +36,6 @@ import matplotlib.pyplot as plt
 %config InlineBackend.figure_format = "png"
 plt.rcParams["figure.dpi"] = 72  # small stored figures
 
-import dataclasses
 from lstm_course.analysis import cell_path_gradient, forget_gate_product, hidden_gradient_norms
 from lstm_course.checks import check_lstm_step_backward
 from lstm_course.diagrams import draw_gradient_paths
@@ -45,6 +44,7 @@ from lstm_course.lstm import (LSTMParams, init_lstm_params, lstm_backward, lstm_
                               lstm_step_backward, lstm_step_forward, params_from_torch,
                               params_to_torch)
 from lstm_course.plots import plot_gradient_norms_vs_lag
+from lstm_course.random_params import random_lstm_params
 from lstm_course.tasks import delayed_recall
 from lstm_course.reference import load_torch_reference
 
@@ -71,9 +71,7 @@ np.set_printoptions(precision=3, suppress=True)
 # %%
 rng = np.random.default_rng(0)
 N, D, H = 2, 3, 4
-shapes = {f.name: getattr(init_lstm_params(D, H, rng), f.name).shape
-          for f in dataclasses.fields(LSTMParams)}
-params = LSTMParams(**{name: 0.5 * rng.standard_normal(shape) for name, shape in shapes.items()})
+params = random_lstm_params(D, H, rng, scale=0.5)  # every weight and bias non-zero, of size about 0.5
 
 x = rng.standard_normal((N, D))
 h_prev = 0.5 * rng.standard_normal((N, H))
@@ -319,6 +317,99 @@ def lstm_step_back(dh, dc, cache):
 check_lstm_step_backward(lstm_step_back)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## Exercise: backpropagation through time
+#
+# Now the whole sequence, which no table above writes out. Derive it from what arrives at a step:
+#
+# - $h_t$ feeds the loss at step $t$ *and* step $t+1$. `dh[:, t]` holds only the first part; the
+#   second is the `dh_prev` that step $t+1$ returns. Step $t$ needs their sum.
+# - $c_t$ feeds $h_t$ (the step's own business) and $c_{t+1}$: the `dc` a step receives is the
+#   `dc_prev` of step $t+1$. After the last step, $c_T$ may still matter to whatever comes next:
+#   that gradient is `dc_last` ($(N, H)$, or `None` for zeros).
+# - Every step uses the same twelve weight arrays, so their gradients add up over the $T$ steps.
+# - What leaves step 1 towards step 0 is the gradient on the initial states, `dh0` and `dc0`.
+#
+# Write the pair `lstm_seq_forward(x, h0, c0, params) -> (h, c, cache)` (like lesson 08's, keeping in
+# the cache what your backward needs) and `lstm_seq_backward(dh, cache, dc_last=None) -> (dx, dh0,
+# dc0, dparams)`, with `dh` and `dx` of shapes $(N, T, H)$ and $(N, T, D)$ and `dparams` summed over the
+# batch and over time. Your `lstm_step_back` (or the package's `lstm_step_backward`) may do each step.
+# The check compares with `lstm_backward` and names the classic slips of BPTT.
+
+# %%
+from lstm_course.checks import check_lstm_backward
+from lstm_course.tree import tree_map  # tree_map(np.add, a, b) adds two LSTMParams field by field
+
+
+def lstm_seq_forward(x, h0, c0, params):
+    """The LSTM over a sequence: x (N, T, D), h0, c0 (N, H) -> h, c (N, T, H), cache."""
+    ### BEGIN SOLUTION
+    h_t, c_t, hs, cs, caches = h0, c0, [], [], []
+    for t in range(x.shape[1]):
+        h_t, c_t, step_cache = lstm_step_forward(x[:, t], h_t, c_t, params)
+        hs.append(h_t)
+        cs.append(c_t)
+        caches.append(step_cache)
+    return np.stack(hs, axis=1), np.stack(cs, axis=1), caches
+    ### END SOLUTION
+
+
+def lstm_seq_backward(dh, cache, dc_last=None):
+    """BPTT: dh (N, T, H), your cache, dc_last (N, H) or None -> (dx, dh0, dc0, dparams)."""
+    ### BEGIN SOLUTION
+    N, T, H = dh.shape
+    dx = np.zeros((N, T, cache[0].x.shape[1]))
+    dh_next = np.zeros((N, H))  # from step t+1 to h_t: nothing after the last step
+    dc_next = np.zeros((N, H)) if dc_last is None else dc_last  # from step t+1 (or outside) to c_t
+    total = None
+    for t in reversed(range(T)):
+        dx[:, t], dh_next, dc_next, grads = lstm_step_backward(dh[:, t] + dh_next, dc_next, cache[t])
+        total = grads if total is None else tree_map(np.add, total, grads)  # summed over time
+    return dx, dh_next, dc_next, total
+    ### END SOLUTION
+
+
+check_lstm_backward(lstm_seq_forward, lstm_seq_backward)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Exercise: your own gradient check
+#
+# `check_gradient` above is the course's. Write your own, `grad_check(f, x, analytic_grad,
+# eps=1e-5)`: `f(x)` returns a number, `x` is a float64 array of any shape, `analytic_grad` an array of
+# the same shape. Estimate each entry of the gradient by the centred difference
+# $n_i = \big(f(x + \epsilon e_i) - f(x - \epsilon e_i)\big) / 2\epsilon$, one entry at a time, and
+# return the relative error
+#
+# $$\frac{\max_i |a_i - n_i|}{\max_i \big(|a_i| + |n_i|\big)},$$
+#
+# a single number. Leave `x` exactly as you found it. The check feeds your function correct gradients
+# (they must score at most $10^{-7}$) and gradients with planted bugs (they must score their relative
+# error), and watches where `f` is evaluated: it names one-sided differences, a step that is too
+# small or too large, float32, an entry-by-entry ratio that divides 0 by 0, and an `x` left changed.
+
+# %%
+from lstm_course.checks import check_gradient_check
+
+
+def grad_check(f, x, analytic_grad, eps=1e-5):
+    """Relative error between analytic_grad and centred finite differences of f at x."""
+    ### BEGIN SOLUTION
+    numerical = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old + eps
+        f_plus = f(x)
+        x[idx] = old - eps
+        f_minus = f(x)
+        x[idx] = old  # put it back exactly
+        numerical[idx] = (f_plus - f_minus) / (2 * eps)
+    scale = np.max(np.abs(analytic_grad) + np.abs(numerical))
+    return float(np.max(np.abs(analytic_grad - numerical)) / max(scale, 1e-300))
+    ### END SOLUTION
+
+
+check_gradient_check(grad_check)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Two roads back in time
 #
 # Chain the steps and a gradient given at the last step $T$ travels back to step $T - k$ along two
@@ -357,7 +448,7 @@ hidden3 = hidden_gradient_norms(lstm3, seqs, path="hidden")  # (N, T + 1): spect
 
 # the cell path is exactly the product of the forget gates of the last k steps
 _, _, c3 = lstm_forward(seqs, None, None, lstm3)
-f3 = c3.gates[:, :, 64:128]  # (T, N, H): block 1 of the cache's order (i, f, o, g)
+f3 = c3.f  # (T, N, H): the forget gate of every step
 k = 50
 gap_prod = np.abs(cell3[:, k] - forget_gate_product(f3[-k:])).max()
 print(f"cell path at lag {k} equals the product of the last {k} forget gates:", bool(gap_prod < 1e-12))

@@ -92,7 +92,12 @@ print("gaps:", GAPS, " budget:", STEPS, "Adam steps  ", TRAIN)
 #
 # Write `softmax_cross_entropy(logits, targets)` for logits $(N, K)$ and integer targets $(N,)$,
 # returning `(loss, dlogits)`. One trap: $e^{1000}$ overflows. Subtracting each row's maximum from
-# its logits changes no probability and keeps every exponent at most 0.
+# its logits changes no probability and keeps every exponent at most 0. A second trap sits at the
+# other end: when the right class's logit is far below the others, $p_y$ underflows to exactly 0 and
+# $-\log 0 = \infty$. So take the logarithm before exponentiating, with the log-softmax
+# $\log p_k = z_k - \operatorname{logsumexp}(z)$, where
+# $\operatorname{logsumexp}(z) = \max_j z_j + \log \sum_j e^{z_j - \max_j z_j}$: it never takes the
+# log of 0. (The check accepts both ways on its cases, where no $p_y$ underflows.)
 
 # %%
 def softmax_cross_entropy(logits, targets):
@@ -110,6 +115,49 @@ def softmax_cross_entropy(logits, targets):
 
 
 check_softmax_cross_entropy(softmax_cross_entropy)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Exercise: one training step
+#
+# Everything a training loop does, once. Write `train_step(params, x, y, lr, max_norm)` for a
+# model of the package (`model.SequenceModelParams`: an LSTM cell, then a read-out $y = h_T W_{out} +
+# b_{out}$ of the last hidden state), a batch $x$ of shape $(N, T, D)$ and classes $y$ of shape $(N,)$.
+# In order:
+#
+# 1. the forward pass, `model.model_forward(params, x)`, gives the logits $(N, K)$ and a cache;
+# 2. the loss: your `softmax_cross_entropy` above (or `losses.softmax_cross_entropy`), and its
+#    gradient on the logits;
+# 3. the backward pass, `model.model_backward(dlogits, cache)`, gives a gradient for every parameter
+#    (a `SequenceModelParams` of gradients);
+# 4. clip the gradients to a global norm of at most `max_norm` (lesson 02's `optim.clip_grad_norm`);
+# 5. one step of gradient descent on every parameter, $p \leftarrow p - \text{lr}\, g$, into *new*
+#    arrays (`tree.tree_map` applies a function to every array of a tree, or two trees side by side).
+#
+# Return `(new_params, loss, grad_norm)`: the loss before the update and the gradient norm before
+# clipping, the two numbers a training log shows. Leave `params` unchanged. The check compares one step
+# with the package's own on small problems, with and without clipping.
+
+# %%
+from lstm_course import losses
+from lstm_course.checks import check_train_step
+from lstm_course.model import model_backward, model_forward
+from lstm_course.optim import clip_grad_norm
+from lstm_course.tree import tree_map
+
+
+def train_step(params, x, y, lr, max_norm):
+    """One step: loss, gradients, clipping, p - lr * g. Returns (new_params, loss, grad_norm)."""
+    ### BEGIN SOLUTION
+    logits, cache = model_forward(params, x)  # (N, K)
+    loss, dlogits = losses.softmax_cross_entropy(logits, y)
+    grads = model_backward(dlogits, cache)
+    clipped, grad_norm = clip_grad_norm(grads, max_norm)
+    new_params = tree_map(lambda p, g: p - lr * g, params, clipped)
+    return new_params, loss, grad_norm
+    ### END SOLUTION
+
+
+check_train_step(train_step)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The race

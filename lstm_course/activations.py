@@ -11,12 +11,14 @@ import numpy as np
 __all__ = ["sigmoid", "sigmoid_grad", "tanh", "tanh_grad"]
 
 
-def sigmoid(z):
+def sigmoid(z, out=None):
     """Logistic sigmoid 1 / (1 + exp(-z)), computed without overflow.
 
     Parameters
     ----------
     z : ndarray of any shape, float32 or float64
+    out : ndarray of z's shape, optional
+        Where to write the result, as for a NumPy ufunc (it may be z itself).
 
     Returns
     -------
@@ -24,13 +26,22 @@ def sigmoid(z):
 
     Notes
     -----
-    The textbook form overflows in exp(-z) for z < -709 (float64). With e = exp(-|z|),
-    which is always in (0, 1], sigma(z) = 1 / (1 + e) for z >= 0 and e / (1 + e) for z < 0:
-    the same function, and no exponent can overflow.
+    The textbook form 1 / (1 + exp(-z)) overflows in exp(-z) for z < -709 (float64). The same
+    function written e^z / (1 + e^z) can only overflow on the other side, and there it is not
+    needed: for z >= 40, sigma(z) rounds to exactly 1 in float64 and float32 (1 - sigma(40) is
+    4e-18), so z is capped at 40 and exp never overflows. For z << 0 it keeps the tiny value
+    e^z (down to the smallest subnormal), instead of rounding it to 0 as (1 + tanh(z/2)) / 2 would.
+
+    >>> sigmoid(np.array([-800.0, -30.0, 0.0, 30.0, 800.0]))
+    array([0.00000000e+00, 9.35762297e-14, 5.00000000e-01, 1.00000000e+00,
+           1.00000000e+00])
     """
-    z = np.asarray(z)
-    e = np.exp(-np.abs(z))
-    return np.where(z < 0, e, 1.0) / (1.0 + e)  # e / (1 + e) on the negative side
+    if out is None:
+        e = np.exp(np.minimum(z, 40.0))  # e^z; a new array (or NumPy scalar) of z's float type
+    else:
+        e = np.exp(np.minimum(z, 40.0, out=out), out=out)
+    e /= 1.0 + e  # in place: one temporary less, which shows in a loop over time steps
+    return e
 
 
 def sigmoid_grad(z):

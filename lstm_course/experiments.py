@@ -35,12 +35,7 @@ from .train import TrainingHistory, train
 from .validation import as_real_array, check_instance, check_positive_int
 
 __all__ = ["GapResult", "SweepResult", "train_on_gap", "evaluate_on_gap", "gap_sweep",
-           "lstm_gates_over_sequence", "INTERNAL_GATE_ORDER", "LESSON_10"]
-
-#: The order of the four layers inside `LSTMCache.gates` (T, N, 4H): the three sigmoid layers
-#: first, so one sigmoid call covers them, then the tanh candidate. PyTorch's order (and the
-#: order of `LSTMParams`' fields) is (i, f, g, o); only the cache differs.
-INTERNAL_GATE_ORDER = ("i", "f", "o", "g")
+           "lstm_gates_over_sequence", "LESSON_10"]
 
 KINDS = ("lstm", "rnn")
 
@@ -341,10 +336,7 @@ def lstm_gates_over_sequence(params, x):
 
     Notes
     -----
-    Nothing is recomputed: the gates are read from `lstm_forward`'s cache. The cache keeps
-    them side by side as (T, N, 4H) in the order (i, f, o, g) (`INTERNAL_GATE_ORDER`: the three
-    sigmoid layers first), while `LSTMParams` and PyTorch use (i, f, g, o); slicing by name
-    here hides that difference.
+    Nothing is recomputed: the gates are read from `lstm_forward`'s cache, by name.
     """
     if isinstance(params, SequenceModelParams):
         if params.kind != "lstm":
@@ -358,9 +350,7 @@ def lstm_gates_over_sequence(params, x):
         raise ValueError(f"expected one sequence x of shape (T, D) or (1, T, D) with D = {params.D}, "
                          f"got {x.shape}")
     h, c, cache = lstm_forward(x, None, None, params)
-    H = params.H
-    out = {name: cache.gates[:, 0, n * H:(n + 1) * H].copy() for n, name in enumerate(INTERNAL_GATE_ORDER)}
-    gates = {name: out[name] for name in ("i", "f", "g", "o")}
+    gates = {name: getattr(cache, name)[:, 0].copy() for name in ("i", "f", "g", "o")}  # (T, H) each
     gates["c"] = c[0].copy()
     gates["h"] = h[0].copy()
     return gates

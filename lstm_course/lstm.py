@@ -2,17 +2,31 @@
 
 Letters used in every shape: N batch size, T time steps, D input size, H hidden size.
 
-Each of the four layers reads the previous hidden state h_{t-1} and the input x_t:
+Forward (lesson 08). Each of the four layers reads the previous hidden state h_{t-1} and the
+input x_t:
 
+    f_t = sigmoid(x_t W_xf + h_{t-1} W_hf + b_f)     forget gate: how much of c_{t-1} to keep
     i_t = sigmoid(x_t W_xi + h_{t-1} W_hi + b_i)     input gate: how much to write
-    f_t = sigmoid(x_t W_xf + h_{t-1} W_hf + b_f)     forget gate: how much to keep
     g_t =    tanh(x_t W_xg + h_{t-1} W_hg + b_g)     candidate c~_t: what to write
     o_t = sigmoid(x_t W_xo + h_{t-1} W_ho + b_o)     output gate: how much to show
     c_t = f_t * c_{t-1} + i_t * g_t                  the cell state ("memory lane")
-    h_t = o_t * tanh(c_t)                            the hidden state
+    h_t = o_t * tanh(c_t)                            the hidden state ("main line")
 
-The gate order (i, f, g, o) and the letter g for the candidate are PyTorch's, so that
-`params_from_torch` / `params_to_torch` map `nn.LSTM`'s weights one to one.
+Backward (lesson 09), in the notes' four groups, with dh the whole gradient on h_t, dc the
+gradient on c_t from step t+1, and da_k the gradient on layer k's pre-activation:
+
+    1. hidden state   do = dh * tanh(c_t);   dc_total = dc + dh * o * (1 - tanh(c_t)^2)
+    2. gates          df = dc_total * c_{t-1};  di = dc_total * g
+                      da_f = df * f (1 - f);  da_i = di * i (1 - i);  da_o = do * o (1 - o)
+    3. candidate      dg = dc_total * i;  da_g = dg * (1 - g^2)
+    4. cell state     dc_prev = dc_total * f;  dh_prev = sum_k da_k W_hk^T;  dx = sum_k da_k W_xk^T
+                      dW_xk = x^T da_k;  dW_hk = h_{t-1}^T da_k;  db_k = sum over the batch of da_k
+
+The step functions are these lines, one per equation. The sequence functions are the same
+lines, with the four layers' weights side by side as (D, 4H), (H, 4H) and (4H,) arrays in
+PyTorch's order (i, f, g, o) (`LSTMParams.stacked`), so that one matrix product serves all four
+layers; `split_gates` names the four blocks again. The letter g for the candidate and the gate
+order are PyTorch's, so `params_from_torch` / `params_to_torch` map `nn.LSTM`'s weights one to one.
 """
 
 from __future__ import annotations
@@ -21,17 +35,30 @@ import dataclasses
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
-from .validation import (as_real_array, check_instance, check_ndim, check_positive_int, check_shape,
-                         check_sequence, finish_param_fields)
+from .activations import sigmoid
+from .validation import (as_real_array, check_instance, check_ndim, check_positive_int, check_rng,
+                         check_sequence, check_shape, check_state, finish_param_fields)
 
 __all__ = [
-    "LSTMParams", "LSTMStepCache", "LSTMCache", "init_lstm_params",
+    "LSTMParams", "LSTMStepCache", "LSTMCache", "init_lstm_params", "split_gates",
     "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward",
     "params_from_torch", "params_to_torch", "GATES",
 ]
 
-GATES = ("i", "f", "g", "o")  # PyTorch's order of the four layers
+GATES = ("i", "f", "g", "o")  # PyTorch's order of the four layers, used by every stacked array
+
+
+def split_gates(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The four (.., H) blocks of a stacked (.., 4H) array, in the order (i, f, g, o): views, not copies.
+
+    >>> a_i, a_f, a_g, a_o = split_gates(np.arange(8.0).reshape(1, 8))  # H = 2
+    >>> a_g
+    array([[4., 5.]])
+    """
+    H = a.shape[-1] // 4
+    return a[..., :H], a[..., H:2 * H], a[..., 2 * H:3 * H], a[..., 3 * H:]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -60,12 +87,12 @@ class LSTMParams:
     W_ho: np.ndarray
     b_o: np.ndarray
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         W_xi = as_real_array("W_xi", self.W_xi)
-        W_hh = as_real_array("W_hi", self.W_hi)
-        if W_xi.ndim != 2 or W_hh.ndim != 2:
+        W_hi = as_real_array("W_hi", self.W_hi)
+        if W_xi.ndim != 2 or W_hi.ndim != 2:
             raise ValueError(f"expected W_xi of shape (D, H) and W_hi of shape (H, H), "
-                             f"got {W_xi.shape} and {W_hh.shape}")
+                             f"got {W_xi.shape} and {W_hi.shape}")
         D, H = W_xi.shape
         shapes = {}
         for gate in GATES:
@@ -75,40 +102,58 @@ class LSTMParams:
         finish_param_fields(self, shapes)
 
     @property
-    def D(self):
+    def D(self) -> int:
         """Input size."""
         return self.W_xi.shape[0]
 
     @property
-    def H(self):
+    def H(self) -> int:
         """Hidden size."""
         return self.W_xi.shape[1]
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype:
+        """The dtype of all twelve arrays."""
         return self.W_xi.dtype
 
-    def _stacked(self):
-        """Weights side by side in the order (i, f, o, g): (D, 4H), (H, 4H), (4H,).
+    def stacked(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The four layers side by side in the order (i, f, g, o): W_x (D, 4H), W_h (H, 4H), b (4H,).
 
-        The three sigmoid layers come first so that one sigmoid call covers them.
+        New arrays. x_t W_x + h_{t-1} W_h + b is then the four pre-activations at once, and
+        `split_gates` cuts it back into a_i, a_f, a_g, a_o.
         """
-        order = ("i", "f", "o", "g")
-        W_x = np.concatenate([getattr(self, f"W_x{k}") for k in order], axis=1)  # (D, 4H)
-        W_h = np.concatenate([getattr(self, f"W_h{k}") for k in order], axis=1)  # (H, 4H)
-        b = np.concatenate([getattr(self, f"b_{k}") for k in order])  # (4H,)
+        W_x = np.concatenate([getattr(self, f"W_x{k}") for k in GATES], axis=1)
+        W_h = np.concatenate([getattr(self, f"W_h{k}") for k in GATES], axis=1)
+        b = np.concatenate([getattr(self, f"b_{k}") for k in GATES])
         return W_x, W_h, b
 
     @classmethod
+    def from_stacked(cls, W_x: ArrayLike, W_h: ArrayLike, b: ArrayLike) -> LSTMParams:
+        """Inverse of `stacked`: LSTMParams from (D, 4H), (H, 4H), (4H,) arrays in the order (i, f, g, o).
+
+        Each of the twelve fields is a new contiguous array.
+        """
+        fields = {}
+        blocks = zip(GATES, split_gates(np.asarray(W_x)), split_gates(np.asarray(W_h)), split_gates(np.asarray(b)))
+        for k, w_x, w_h, b_k in blocks:
+            fields[f"W_x{k}"], fields[f"W_h{k}"], fields[f"b_{k}"] = w_x.copy(), w_h.copy(), b_k.copy()
+        return cls(**fields)
+
+    # Kept only for lstm_course.variants, which still stacks in the order (i, f, o, g) until it is
+    # rebuilt on the public `stacked` (issue 14). Nothing else may use these two.
+    def _stacked(self):
+        order = ("i", "f", "o", "g")
+        return (np.concatenate([getattr(self, f"W_x{k}") for k in order], axis=1),
+                np.concatenate([getattr(self, f"W_h{k}") for k in order], axis=1),
+                np.concatenate([getattr(self, f"b_{k}") for k in order]))
+
+    @classmethod
     def _from_stacked(cls, W_x, W_h, b):
-        """Inverse of `_stacked`: split (.., 4H) arrays in the order (i, f, o, g)."""
         H = W_h.shape[0]
         fields = {}
         for n, k in enumerate(("i", "f", "o", "g")):
             cols = slice(n * H, (n + 1) * H)
-            fields[f"W_x{k}"] = W_x[:, cols]
-            fields[f"W_h{k}"] = W_h[:, cols]
-            fields[f"b_{k}"] = b[cols]
+            fields[f"W_x{k}"], fields[f"W_h{k}"], fields[f"b_{k}"] = W_x[:, cols], W_h[:, cols], b[cols]
         return cls(**fields)
 
 
@@ -127,10 +172,11 @@ class LSTMStepCache(NamedTuple):
 
 
 class LSTMCache(NamedTuple):
-    """What `lstm_backward` needs from `lstm_forward`; time-major for contiguous steps.
+    """What `lstm_backward` needs from `lstm_forward`; time-major, so that each step is one block.
 
     x (T, N, D); h_prev (T, N, H): h_{t-1} for every t, so h_prev[0] = h0; c_prev (T, N, H);
-    gates (T, N, 4H) in the order (i, f, o, g); tanh_c (T, N, H).
+    gates (T, N, 4H): the four gates side by side in the order (i, f, g, o), read them by name
+    with `.i`, `.f`, `.g`, `.o` (views of shape (T, N, H)); tanh_c (T, N, H): tanh(c_t).
     """
     x: np.ndarray
     h_prev: np.ndarray
@@ -139,8 +185,29 @@ class LSTMCache(NamedTuple):
     tanh_c: np.ndarray
     params: LSTMParams
 
+    @property
+    def i(self) -> np.ndarray:
+        """Input gate i_t of every step, (T, N, H)."""
+        return split_gates(self.gates)[0]
 
-def init_lstm_params(D, H, rng, forget_bias=1.0, dtype=np.float64):
+    @property
+    def f(self) -> np.ndarray:
+        """Forget gate f_t of every step, (T, N, H)."""
+        return split_gates(self.gates)[1]
+
+    @property
+    def g(self) -> np.ndarray:
+        """Candidate g_t (c~_t) of every step, (T, N, H)."""
+        return split_gates(self.gates)[2]
+
+    @property
+    def o(self) -> np.ndarray:
+        """Output gate o_t of every step, (T, N, H)."""
+        return split_gates(self.gates)[3]
+
+
+def init_lstm_params(D: int, H: int, rng: np.random.Generator, forget_bias: float = 1.0,
+                     dtype: DTypeLike = np.float64) -> LSTMParams:
     """Random LSTM weights, as PyTorch initialises them, with a chosen forget-gate bias.
 
     Parameters
@@ -157,10 +224,16 @@ def init_lstm_params(D, H, rng, forget_bias=1.0, dtype=np.float64):
     Returns
     -------
     LSTMParams with weights drawn from U(-1/sqrt(H), 1/sqrt(H)).
+
+    Examples
+    --------
+    >>> p = init_lstm_params(3, 4, np.random.default_rng(0), forget_bias=3.0)
+    >>> p.W_xf.shape, p.W_hf.shape, p.b_f.tolist()
+    ((3, 4), (4, 4), [3.0, 3.0, 3.0, 3.0])
     """
     D = check_positive_int("D", D)
     H = check_positive_int("H", H)
-    check_instance("rng", rng, np.random.Generator, " (use numpy.random.default_rng(seed))")
+    check_rng(rng)
     k = 1.0 / np.sqrt(H)
     fields = {}
     for gate in GATES:
@@ -171,122 +244,28 @@ def init_lstm_params(D, H, rng, forget_bias=1.0, dtype=np.float64):
     return LSTMParams(**fields)
 
 
-# ---------------------------------------------------------------------------------------
-# The arithmetic of one step, on stacked (.., 4H) arrays in the order (i, f, o, g).
-# Public functions check their inputs, then call these. They write into arrays the caller
-# owns (out= and in-place operators), so a sequence allocates nothing inside its loop over
-# t: at these sizes each NumPy call costs microseconds, and the calls, not the arithmetic,
-# are what a Python loop over time steps pays for.
-
-def _forward_weights(params):
-    """The stacked weights (D, 4H), (H, 4H), (4H,) with the i, f, o columns halved, for `_activate`.
-
-    Halving is exact in binary floating point, so x W/2 + h W/2 + b/2 is exactly z/2.
-    """
-    H = params.H
-    W_x, W_h, b = params._stacked()  # new arrays: safe to change
-    for w in (W_x, W_h, b):
-        w[..., :3 * H] *= 0.5
-    return W_x, W_h, b
-
-
-def _activate(a, H):
-    """In place: a (.., 4H), holding z/2 for i, f, o and z for g, becomes the four gates.
-
-    sigmoid(z) = (1 + tanh(z / 2)) / 2, so one tanh call covers all four layers (the halving
-    is done once, on the weights: `_forward_weights`). It is the same function as
-    `activations.sigmoid` up to round-off, and as safe: tanh cannot overflow.
-    """
-    np.tanh(a, out=a)
-    ifo = a[..., :3 * H]  # a view: the three sigmoid layers
-    ifo += 1.0
-    ifo *= 0.5
-    return a
-
-
-def _forward_step(a, c_prev, c, tanh_c, h, H):
-    """One step in place: a (N, 4H) holds the pre-activations (made with `_forward_weights`)
-    and becomes the gates; c_t, tanh(c_t) and h_t are written into c, tanh_c, h (N, H)."""
-    gates = _activate(a, H)
-    i, f, o, g = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
-    np.multiply(f, c_prev, out=c)  # c_t = f * c_{t-1} + i * g
-    c += i * g
-    np.tanh(c, out=tanh_c)
-    np.multiply(o, tanh_c, out=h)  # h_t = o * tanh(c_t)
-
-
-def _local_grads(gates, c_prev, tanh_c, H):
-    """The parts of the backward pass that depend on the forward pass only (any leading shape).
-
-    Returns coef (.., 4H) and dc_dh (.., H) such that, with dh the whole gradient on h_t and
-    dc the whole gradient on c_t,
-
-        dc   = (gradient from step t+1) + dh * dc_dh,   dc_dh  = o (1 - tanh(c_t)^2)
-        da_i = dc * coef_i,                            coef_i = g * i (1 - i)    (sigmoid' = s (1 - s))
-        da_f = dc * coef_f,                            coef_f = c_{t-1} * f (1 - f)
-        da_o = dh * coef_o,                            coef_o = tanh(c_t) * o (1 - o)
-        da_g = dc * coef_g,                            coef_g = i (1 - g^2)      (tanh' = 1 - tanh^2)
-
-    A sequence gets them for all T steps at once, in a few large NumPy calls outside its loop;
-    they work in place, as a large temporary costs more (fresh memory) than its arithmetic.
-    """
-    i, o, g = gates[..., :H], gates[..., 2 * H:3 * H], gates[..., 3 * H:]
-    coef = 1.0 - gates
-    coef *= gates  # s (1 - s) for i, f, o; the g block is replaced below
-    coef[..., :H] *= g
-    coef[..., H:2 * H] *= c_prev
-    coef[..., 2 * H:3 * H] *= tanh_c
-    coef_g = coef[..., 3 * H:]  # a view: i (1 - g^2)
-    np.multiply(g, g, out=coef_g)
-    np.subtract(1.0, coef_g, out=coef_g)
-    coef_g *= i
-    dc_dh = tanh_c * tanh_c
-    np.subtract(1.0, dc_dh, out=dc_dh)
-    dc_dh *= o  # o (1 - tanh(c_t)^2)
-    return coef, dc_dh
-
-
-def _backward_step(dh, dc, da, dc_dh, f, H):
-    """One step back, in place.
-
-    On entry dh (N, H) is the whole gradient on h_t, dc (N, H) the gradient that reaches c_t
-    from step t+1, and da (N, 4H), dc_dh (N, H) come from `_local_grads`. On exit da holds the
-    gradient on the pre-activations and dc the gradient on c_{t-1}. dh and f are only read.
-    """
-    dc += dh * dc_dh  # c_t also feeds h_t = o tanh(c_t): the two contributions add up
-    da[:, :H] *= dc  # input gate
-    da[:, H:2 * H] *= dc  # forget gate
-    da[:, 2 * H:3 * H] *= dh  # output gate: reached through h_t only
-    da[:, 3 * H:] *= dc  # candidate
-    dc *= f  # the cell path: only a product with the forget gate
-
-
-# ---------------------------------------------------------------------------------------
-# Input checks
-
-def _check_params(params):
+def _check_params(params: object) -> LSTMParams:
     return check_instance("params", params, LSTMParams,
                           " (build one with init_lstm_params or params_from_torch)")
 
 
+# Kept only for lstm_course.variants until it uses validation.check_state (issue 14).
 def _check_state(name, value, N, H, dtype, spec="(N, H)"):
-    if value is None:
-        return np.zeros((N, H), dtype=dtype)
-    arr = as_real_array(name, value, dtype)
-    return check_shape(name, arr, (N, H), spec)
+    return check_state(name, value, N, H, dtype, spec)
 
 
 # ---------------------------------------------------------------------------------------
-# One step
+# One step: lesson 08's six equations and lesson 09's four groups, line for line
 
-def lstm_step_forward(x, h_prev, c_prev, params):
+def lstm_step_forward(x: ArrayLike, h_prev: ArrayLike | None, c_prev: ArrayLike | None,
+                      params: LSTMParams) -> tuple[np.ndarray, np.ndarray, LSTMStepCache]:
     """One LSTM step.
 
     Parameters
     ----------
     x : ndarray of shape (N, D)
         The input x_t.
-    h_prev, c_prev : ndarray of shape (N, H)
+    h_prev, c_prev : ndarray of shape (N, H), or None for zeros
         The previous hidden state h_{t-1} and cell state c_{t-1}.
     params : LSTMParams
 
@@ -296,30 +275,30 @@ def lstm_step_forward(x, h_prev, c_prev, params):
         The new hidden state h_t and cell state c_t.
     cache : LSTMStepCache
         The inputs and every gate, for `lstm_step_backward`.
-
-    Notes
-    -----
-    See the module docstring for the six equations.
     """
-    params = _check_params(params)
-    D, H, dtype = params.D, params.H, params.dtype
+    p = _check_params(params)
+    D, H, dtype = p.D, p.H, p.dtype
     x = check_ndim("x", as_real_array("x", x, dtype), 2, "(N, D)")
     N = x.shape[0]
     check_shape("x", x, (N, D), "(N, D)")
-    h_prev = _check_state("h_prev", h_prev, N, H, dtype)
-    c_prev = _check_state("c_prev", c_prev, N, H, dtype)
+    h_prev = check_state("h_prev", h_prev, N, H, dtype)
+    c_prev = check_state("c_prev", c_prev, N, H, dtype)
 
-    W_x, W_h, b = _forward_weights(params)
-    gates = x @ W_x + h_prev @ W_h + b  # (N, 4H) pre-activations, turned into gates in place
-    c, tanh_c, h = (np.empty((N, H), dtype=dtype) for _ in range(3))
-    _forward_step(gates, c_prev, c, tanh_c, h, H)
-    i, f, o, g = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
+    f = sigmoid(x @ p.W_xf + h_prev @ p.W_hf + p.b_f)  # forget gate
+    i = sigmoid(x @ p.W_xi + h_prev @ p.W_hi + p.b_i)  # input gate
+    g = np.tanh(x @ p.W_xg + h_prev @ p.W_hg + p.b_g)  # candidate c~
+    o = sigmoid(x @ p.W_xo + h_prev @ p.W_ho + p.b_o)  # output gate
+    c = f * c_prev + i * g  # keep part of the old cell, add part of the candidate
+    tanh_c = np.tanh(c)
+    h = o * tanh_c  # show part of the squashed cell
+
     # copies: the caller may change x, h_prev, c_prev or c later; the backward must not see it
-    cache = LSTMStepCache(x.copy(), h_prev.copy(), c_prev.copy(), i, f, g, o, c.copy(), tanh_c, params)
+    cache = LSTMStepCache(x.copy(), h_prev.copy(), c_prev.copy(), i, f, g, o, c.copy(), tanh_c, p)
     return h, c, cache
 
 
-def lstm_step_backward(dh, dc, cache):
+def lstm_step_backward(dh: ArrayLike, dc: ArrayLike | None,
+                       cache: LSTMStepCache) -> tuple[np.ndarray, np.ndarray, np.ndarray, LSTMParams]:
     """Backward through one LSTM step.
 
     Parameters
@@ -340,31 +319,47 @@ def lstm_step_backward(dh, dc, cache):
         Gradients on every weight, summed over the batch; new arrays.
     """
     check_instance("cache", cache, LSTMStepCache, " (the third value lstm_step_forward returns)")
-    params = cache.params
-    N, H, dtype = cache.h_prev.shape[0], params.H, params.dtype
+    x, h_prev, c_prev, i, f, g, o, c, tanh_c, p = cache
+    N, H, dtype = h_prev.shape[0], p.H, p.dtype
     dh = check_shape("dh", check_ndim("dh", as_real_array("dh", dh, dtype), 2, "(N, H)"), (N, H), "(N, H)")
-    dc = _check_state("dc", dc, N, H, dtype)
+    dc = check_state("dc", dc, N, H, dtype)
 
-    gates = np.concatenate([cache.i, cache.f, cache.o, cache.g], axis=1)  # (N, 4H), (i, f, o, g)
-    da, dc_dh = _local_grads(gates, cache.c_prev, cache.tanh_c, H)  # da (N, 4H) starts as coefficients
-    dc_prev = dc.copy()  # the caller's dc is never written to
-    _backward_step(dh, dc_prev, da, dc_dh, cache.f, H)
-    W_x, W_h, _ = params._stacked()
-    dx = da @ W_x.T  # (N, D)
-    dh_prev = da @ W_h.T  # (N, H)
-    dparams = LSTMParams._from_stacked(cache.x.T @ da, cache.h_prev.T @ da, da.sum(axis=0))
-    return dx, dh_prev, dc_prev, dparams
+    # 1. the hidden state, h = o * tanh(c): dh goes to the output gate and, through the tanh, to c
+    do = dh * tanh_c
+    dc_total = dc + dh * o * (1 - tanh_c**2)  # c_t feeds both c_{t+1} and h_t: the two add up
+    # 2. the gates, through c = f * c_prev + i * g and their sigmoids, s' = s (1 - s)
+    df = dc_total * c_prev
+    di = dc_total * g
+    da_f = df * f * (1 - f)
+    da_i = di * i * (1 - i)
+    da_o = do * o * (1 - o)
+    # 3. the candidate, through its tanh, tanh' = 1 - tanh^2
+    dg = dc_total * i
+    da_g = dg * (1 - g**2)
+    # 4. the cell state, and what goes back to the previous step
+    dc_prev = dc_total * f
+    da = {"i": da_i, "f": da_f, "g": da_g, "o": da_o}
+    dh_prev = sum(da[k] @ getattr(p, f"W_h{k}").T for k in GATES)
+    dx = sum(da[k] @ getattr(p, f"W_x{k}").T for k in GATES)
+    grads = {}
+    for k in GATES:
+        grads[f"W_x{k}"] = x.T @ da[k]  # (D, H)
+        grads[f"W_h{k}"] = h_prev.T @ da[k]  # (H, H)
+        grads[f"b_{k}"] = da[k].sum(axis=0)  # (H,)
+    return dx, dh_prev, dc_prev, LSTMParams(**grads)
 
 
 # ---------------------------------------------------------------------------------------
-# A whole sequence
+# A whole sequence: the same lines on stacked arrays, (.., 4H) in the order (i, f, g, o)
 
-def lstm_forward(x, h0, c0, params):
+def lstm_forward(x: ArrayLike, h0: ArrayLike | None, c0: ArrayLike | None,
+                 params: LSTMParams) -> tuple[np.ndarray, np.ndarray, LSTMCache]:
     """Run an LSTM over a sequence.
 
     Parameters
     ----------
     x : ndarray of shape (N, T, D)
+        Batch-major: sequence n is x[n].
     h0, c0 : ndarray of shape (N, H), or None for zeros
         The initial hidden and cell states.
     params : LSTMParams
@@ -374,42 +369,49 @@ def lstm_forward(x, h0, c0, params):
     h, c : ndarray of shape (N, T, H)
         Every hidden state h_1..h_T and every cell state c_1..c_T (new arrays).
     cache : LSTMCache
-        For `lstm_backward`.
+        For `lstm_backward`; its `.i .f .g .o` are the gates of every step, (T, N, H).
 
-    Notes
-    -----
-    The input projection x_t W_x + b does not depend on the recurrence, so it is done for
-    all steps in one matrix product; only h_{t-1} W_h is left inside the loop over t.
+    Examples
+    --------
+    >>> p = init_lstm_params(3, 4, np.random.default_rng(0))
+    >>> h, c, cache = lstm_forward(np.ones((2, 5, 3)), None, None, p)
+    >>> h.shape, c.shape, cache.f.shape
+    ((2, 5, 4), (2, 5, 4), (5, 2, 4))
     """
     params = _check_params(params)
     D, H, dtype = params.D, params.H, params.dtype
     x, N, T = check_sequence(x, D, dtype)
-    h_t = _check_state("h0", h0, N, H, dtype)
-    c_t = _check_state("c0", c0, N, H, dtype)
+    h0 = check_state("h0", h0, N, H, dtype, T=T)
+    c0 = check_state("c0", c0, N, H, dtype, T=T)
 
-    W_x, W_h, b = _forward_weights(params)
-    x_tm = x.transpose(1, 0, 2).copy()  # (T, N, D): one contiguous block per step; a copy the caller cannot change
-    # x_t W_x + b for every step; step t adds h_{t-1} W_h and turns its block into gates in place.
-    gates = x_tm.reshape(T * N, D) @ W_x
-    gates += b  # in place: `x @ W + b` would hold two large arrays at once
-    gates = gates.reshape(T, N, 4 * H)
-    h_prev = np.empty((T + 1, N, H), dtype=dtype)  # h_prev[t] = h_{t-1}; the last row is h_T
-    c_prev = np.empty((T + 1, N, H), dtype=dtype)
+    W_x, W_h, b = params.stacked()  # (D, 4H), (H, 4H), (4H,)
+    x = x.transpose(1, 0, 2).copy()  # (T, N, D): each step one contiguous block; a copy the caller cannot change
+    # The one speed idea that matters: x_t W_x + b does not depend on h_{t-1}, so it is computed
+    # for all T steps in one matrix product, (T N, D) @ (D, 4H), before the loop. A Python loop
+    # pays for every NumPy call, not for the arithmetic; only h_{t-1} W_h must wait for step t-1.
+    a_x = (x.reshape(T * N, D) @ W_x + b).reshape(T, N, 4 * H)
+
+    gates = np.empty((T, N, 4 * H), dtype=dtype)  # filled step by step through the views i, f, g, o
+    i, f, g, o = split_gates(gates)  # (T, N, H) each
+    h = np.empty((T + 1, N, H), dtype=dtype)  # the states h_0 .. h_T: h[t] is step t's h_{t-1}
+    c = np.empty((T + 1, N, H), dtype=dtype)
     tanh_c = np.empty((T, N, H), dtype=dtype)
-    h_prev[0], c_prev[0] = h_t, c_t
-    a_h = np.empty((N, 4 * H), dtype=dtype)  # h_{t-1} W_h, reused at every step
+    h[0], c[0] = h0, c0
     for t in range(T):
-        np.matmul(h_prev[t], W_h, out=a_h)
-        gates[t] += a_h
-        _forward_step(gates[t], c_prev[t], c_prev[t + 1], tanh_c[t], h_prev[t + 1], H)
+        a = h[t] @ W_h
+        a += a_x[t]  # (N, 4H): the pre-activations a_i, a_f, a_g, a_o side by side
+        sigmoid(a, out=gates[t])  # i, f, o = sigmoid(a_i), sigmoid(a_f), sigmoid(a_o), in one call ...
+        g[t] = np.tanh(split_gates(a)[2])  # ... and the candidate g = tanh(a_g) takes its block
+        c[t + 1] = f[t] * c[t] + i[t] * g[t]  # the memory lane: c_t from c_{t-1}
+        tanh_c[t] = np.tanh(c[t + 1])
+        h[t + 1] = o[t] * tanh_c[t]  # the main line: h_t
 
-    h = h_prev[1:].transpose(1, 0, 2).copy()  # (N, T, H)
-    c = c_prev[1:].transpose(1, 0, 2).copy()
-    cache = LSTMCache(x_tm, h_prev[:T], c_prev[:T], gates, tanh_c, params)
-    return h, c, cache
+    cache = LSTMCache(x, h[:T], c[:T], gates, tanh_c, params)  # h_prev, c_prev: views, h[t] = h_{t-1}
+    return h[1:].transpose(1, 0, 2).copy(), c[1:].transpose(1, 0, 2).copy(), cache  # (N, T, H), new arrays
 
 
-def lstm_backward(dh, cache, dc_last=None):
+def lstm_backward(dh: ArrayLike, cache: LSTMCache,
+                  dc_last: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, LSTMParams]:
     """Backpropagation through time for `lstm_forward`.
 
     Parameters
@@ -430,39 +432,53 @@ def lstm_backward(dh, cache, dc_last=None):
         Gradients summed over the batch and over time; new arrays.
     """
     check_instance("cache", cache, LSTMCache, " (the third value lstm_forward returns)")
-    params = cache.params
-    T, N, D = cache.x.shape
+    x, h_prev, c_prev, _, tanh_c, params = cache
+    i, f, g, o = cache.i, cache.f, cache.g, cache.o  # (T, N, H) each
+    T, N, D = x.shape
     H, dtype = params.H, params.dtype
-    dh = check_shape("dh", check_ndim("dh", as_real_array("dh", dh, dtype), 3, "(N, T, H)"),
-                     (N, T, H), "(N, T, H)")
-    dc_t = _check_state("dc_last", dc_last, N, H, dtype)
+    dh_out = check_shape("dh", check_ndim("dh", as_real_array("dh", dh, dtype), 3, "(N, T, H)"),
+                         (N, T, H), "(N, T, H)").transpose(1, 0, 2)  # (T, N, H) view
+    dc = check_state("dc_last", dc_last, N, H, dtype)
 
-    W_x, W_h, _ = params._stacked()
-    W_hT = np.ascontiguousarray(W_h.T)  # (4H, H)
-    dh_tm = dh.transpose(1, 0, 2)  # (T, N, H) view
-    # Everything that depends on the forward pass only, for all steps at once: (T, N, 4H), (T, N, H).
-    da, dc_dh = _local_grads(cache.gates, cache.c_prev, cache.tanh_c, H)
-    f = cache.gates[:, :, H:2 * H]
-    dc_t = dc_t.copy()  # updated in place below; the caller's dc_last is never written to
-    dh_t = np.empty((N, H), dtype=dtype)  # whole gradient on h_t
-    dh_next = np.zeros((N, H), dtype=dtype)  # gradient reaching h_t from step t+1
+    W_x, W_h, _ = params.stacked()
+    # The derivative of each layer's squashing function depends on the forward pass only, so it
+    # is computed for all steps at once, before the loop (as the input projection is in the
+    # forward pass): s (1 - s) for the sigmoid gates i, f, o, 1 - g^2 for the tanh candidate.
+    dsquash = cache.gates * (1 - cache.gates)  # (T, N, 4H), blocks (i, f, g, o)
+    split_gates(dsquash)[2][...] = 1 - g**2
+    dh_dc = o * (1 - tanh_c**2)  # d h_t / d c_t, as h_t = o_t tanh(c_t)
+    da = np.empty((T, N, 4 * H), dtype=dtype)  # gradients on the pre-activations, da_i, da_f, da_g, da_o
+    dh_next = np.zeros((N, H), dtype=dtype)  # the gradient reaching h_t from step t+1
     for t in reversed(range(T)):
-        np.add(dh_tm[t], dh_next, out=dh_t)
-        _backward_step(dh_t, dc_t, da[t], dc_dh[t], f[t], H)
-        np.matmul(da[t], W_hT, out=dh_next)  # (N, H)
+        dh_t = dh_out[t] + dh_next  # the whole gradient on h_t
+        # 1. the hidden state
+        do = dh_t * tanh_c[t]
+        dc_total = dc + dh_t * dh_dc[t]
+        # 2. the gates and 3. the candidate: the gradient on each layer's output ...
+        df = dc_total * c_prev[t]
+        di = dc_total * g[t]
+        dg = dc_total * i[t]
+        # ... times its squashing function's derivative: da_i, da_f, da_g, da_o side by side
+        np.multiply(np.concatenate([di, df, dg, do], axis=1), dsquash[t], out=da[t])
+        # 4. the cell state, and h_{t-1}: sum_k da_k W_hk^T is one product with the stacked W_h
+        dc = dc_total * f[t]
+        dh_next = da[t] @ W_h.T
 
-    da_flat = da.reshape(T * N, 4 * H)
-    dx = (da_flat @ W_x.T).reshape(T, N, D).transpose(1, 0, 2).copy()  # (N, T, D)
-    dW_x = cache.x.reshape(T * N, D).T @ da_flat  # summed over steps and batch at once
-    dW_h = cache.h_prev.reshape(T * N, H).T @ da_flat
-    dparams = LSTMParams._from_stacked(dW_x, dW_h, da_flat.sum(axis=0))
-    return dx, dh_next, dc_t, dparams
+    # The weights are the same at every step, so their gradients sum over steps and batch:
+    # one product each over all T N rows, after the loop.
+    da = da.reshape(T * N, 4 * H)
+    dx = (da @ W_x.T).reshape(T, N, D).transpose(1, 0, 2).copy()  # (N, T, D)
+    dW_x = x.reshape(T * N, D).T @ da  # (D, 4H)
+    dW_h = h_prev.reshape(T * N, H).T @ da  # (H, 4H)
+    dparams = LSTMParams.from_stacked(dW_x, dW_h, da.sum(axis=0))
+    return dx, dh_next, dc, dparams
 
 
 # ---------------------------------------------------------------------------------------
 # PyTorch's layout
 
-def params_from_torch(weight_ih, weight_hh, bias_ih, bias_hh):
+def params_from_torch(weight_ih: ArrayLike, weight_hh: ArrayLike, bias_ih: ArrayLike,
+                      bias_hh: ArrayLike) -> LSTMParams:
     """LSTMParams from the arrays of a one-layer PyTorch `nn.LSTM` (no torch import needed).
 
     Parameters
@@ -487,16 +503,11 @@ def params_from_torch(weight_ih, weight_hh, bias_ih, bias_hh):
     check_shape("weight_ih", weight_ih, (4 * H, weight_ih.shape[1]), "(4H, D)")
     bias_ih = check_shape("bias_ih", as_real_array("bias_ih", bias_ih), (4 * H,), "(4H,)")
     bias_hh = check_shape("bias_hh", as_real_array("bias_hh", bias_hh), (4 * H,), "(4H,)")
-    fields = {}
-    for n, gate in enumerate(GATES):
-        rows = slice(n * H, (n + 1) * H)
-        fields[f"W_x{gate}"] = weight_ih[rows].T.copy()
-        fields[f"W_h{gate}"] = weight_hh[rows].T.copy()
-        fields[f"b_{gate}"] = bias_ih[rows] + bias_hh[rows]
-    return LSTMParams(**fields)
+    # PyTorch's rows are our columns: transposed, the (4H, .) arrays are exactly `stacked`'s layout
+    return LSTMParams.from_stacked(weight_ih.T, weight_hh.T, bias_ih + bias_hh)
 
 
-def params_to_torch(params):
+def params_to_torch(params: LSTMParams) -> dict[str, np.ndarray]:
     """The four arrays of a one-layer PyTorch `nn.LSTM`, as a dict of new NumPy arrays.
 
     Keys weight_ih (4H, D), weight_hh (4H, H), bias_ih (4H,), bias_hh (4H,), gate rows in the
@@ -504,9 +515,6 @@ def params_to_torch(params):
     counts, so `nn.LSTM` loaded with these computes the same function.
     """
     params = _check_params(params)
-    return {
-        "weight_ih": np.concatenate([getattr(params, f"W_x{k}").T for k in GATES], axis=0),
-        "weight_hh": np.concatenate([getattr(params, f"W_h{k}").T for k in GATES], axis=0),
-        "bias_ih": np.concatenate([getattr(params, f"b_{k}") for k in GATES]),
-        "bias_hh": np.zeros(4 * params.H, dtype=params.dtype),
-    }
+    W_x, W_h, b = params.stacked()
+    return {"weight_ih": W_x.T.copy(), "weight_hh": W_h.T.copy(), "bias_ih": b,
+            "bias_hh": np.zeros(4 * params.H, dtype=params.dtype)}

@@ -8,6 +8,7 @@ needed is a parameter: the knob that makes a plain RNN fail and an LSTM succeed.
 - :func:`delayed_recall`: see a cue, wait through distractors, name the cue (classification).
 - :func:`adding_problem`: add the two marked numbers of a long sequence (regression).
 - :func:`copy_task`: read a few symbols, wait, then write them back (one class per step).
+- :func:`as_words`, :func:`one_hot`: tokens as text, and words as one-hot inputs.
 
 Shapes use N (batch), T (time), D (input size) and K (classes).
 """
@@ -15,7 +16,7 @@ Shapes use N (batch), T (time), D (input size) and K (classes).
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -27,6 +28,8 @@ __all__ = [
     "adding_problem",
     "copy_task",
     "copy_task_delimiter_index",
+    "as_words",
+    "one_hot",
 ]
 
 #: Number of distinct distractor tokens in :func:`delayed_recall` unless told otherwise.
@@ -119,6 +122,69 @@ def delayed_recall(n: int, gap: int, n_classes: int = 8,
     x = np.zeros((n, T, D))
     np.put_along_axis(x, tokens[:, :, None], 1.0, axis=2)
     return x, y
+
+
+def as_words(sequence: np.ndarray, n_classes: int = 8) -> str:
+    """One :func:`delayed_recall` sequence as text: cues c0, c1, ..., distractors d0, d1, ..., query '?'.
+
+    Parameters
+    ----------
+    sequence : ndarray of shape (T, D)
+        One-hot tokens, one sequence of ``x`` (``x[n]``).
+    n_classes : int, default 8
+        The ``n_classes`` the sequence was made with.
+
+    Examples
+    --------
+    >>> x, y = delayed_recall(1, gap=3, rng=np.random.default_rng(0))
+    >>> as_words(x[0]), int(y[0])
+    ('c6 d2 d2 d1 ?', 6)
+    """
+    sequence = np.asarray(sequence)
+    if sequence.ndim != 2:
+        raise ValueError(f"expected one sequence of shape (T, D), got shape {sequence.shape}")
+    query = sequence.shape[1] - 1  # the last index of D, see delayed_recall_query_index
+    n_classes = _check_int(n_classes, "n_classes", 2)
+    if query <= n_classes:
+        raise ValueError(f"a sequence with D = {query + 1} cannot hold {n_classes} cues, a distractor "
+                         f"and the query; expected D >= {n_classes + 2}")
+    words = []
+    for token in sequence.argmax(axis=1):
+        if token < n_classes:
+            words.append(f"c{token}")
+        elif token < query:
+            words.append(f"d{token - n_classes}")
+        else:
+            words.append("?")
+    return " ".join(words)
+
+
+def one_hot(words: Sequence[str], vocab: Sequence[str]) -> np.ndarray:
+    """A sentence as one-hot inputs of shape (1, T, D): row t has a 1 at the index of word t in `vocab`.
+
+    Parameters
+    ----------
+    words : sequence of str, length T
+    vocab : sequence of str, length D
+        Every word that may occur, each once.
+
+    Examples
+    --------
+    >>> one_hot(["the", "cat"], ["the", "cat", "cats"])
+    array([[[1., 0., 0.],
+            [0., 1., 0.]]])
+    """
+    vocab = list(vocab)
+    if len(set(vocab)) != len(vocab):
+        raise ValueError(f"expected a vocab of distinct words, got {vocab}")
+    index = {word: k for k, word in enumerate(vocab)}
+    unknown = [word for word in words if word not in index]
+    if unknown:
+        raise ValueError(f"word {unknown[0]!r} is not in the vocab {vocab}")
+    x = np.zeros((1, len(words), len(vocab)))
+    for t, word in enumerate(words):
+        x[0, t, index[word]] = 1.0
+    return x
 
 
 def adding_problem(n: int, T: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -103,3 +103,26 @@ def check_positive_int(name, value, minimum=1):
     if value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
     return int(value)
+
+
+def check_state(name, value, N, H, dtype, spec="(N, H)", T=None):
+    """A state such as h0 or c_prev as a real (N, H) array in `dtype`; None means zeros.
+
+    Give `T` (the second size of the x the state goes with) to recognise a time-major x: a
+    state of shape (T, H) then means that x was (T, N, D), and the message says so instead of
+    blaming the state.
+    """
+    if value is None:
+        return np.zeros((N, H), dtype=dtype)
+    arr = as_real_array(name, value, dtype)
+    if T is not None and T != N and arr.shape == (T, H):
+        raise ValueError(f"x looks time-major (T, N, D); expected batch-major (N, T, D): read batch-major, "
+                         f"x has N = {N} sequences of {T} steps, and {name} has {T} rows, x's second size "
+                         f"(expected {name} of shape {spec} = {(N, H)}, got {arr.shape}). "
+                         f"If x is time-major, pass x.transpose(1, 0, 2)")
+    return check_shape(name, arr, (N, H), spec)
+
+
+def check_rng(rng, name="rng"):
+    """Raise TypeError unless `rng` is a numpy.random.Generator (every random choice takes one)."""
+    return check_instance(name, rng, np.random.Generator, " (use numpy.random.default_rng(seed))")

@@ -28,6 +28,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import losses
+from .activations import sigmoid
 from .lstm import LSTMParams, _check_params, _check_state
 from .model import SequenceModelParams
 from .validation import as_real_array, check_instance, check_ndim, check_sequence, check_shape
@@ -74,9 +75,9 @@ class VariantCache(NamedTuple):
 
 
 def _sigmoid(z):
-    """sigmoid(z) = (1 + tanh(z / 2)) / 2: the form `lstm.lstm_forward` uses, so that the
-    variant "full" gives its numbers bit for bit (activations.sigmoid differs in the last bit)."""
-    return 0.5 * (np.tanh(0.5 * z) + 1.0)
+    """The package's one sigmoid (`activations.sigmoid`), as `lstm.lstm_forward` uses it, so that the
+    variant "full" gives its numbers bit for bit."""
+    return sigmoid(z)
 
 
 # ---------------------------------------------------------------------------------------

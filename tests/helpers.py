@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from lstm_course import lstm, rnn
+from lstm_course.random_params import nonzero_normal, random_lstm_params, random_rnn_params  # noqa: F401 (used by the tests)
 
 # Centred differences in float64 with step 1e-6: the truncation error is O(step^2) ~ 1e-12 and the
 # round-off error is ~ eps * |loss| / step ~ 1e-16 * 10 / 1e-6 = 1e-9 at worst, so a correct
@@ -130,41 +130,18 @@ def assert_gradients_ok(errors, tol=TOL):
 # ---------------------------------------------------------------------------------------
 # Random problems with nothing at zero
 
-def _nonzero(rng, shape, scale):
-    """Normal(0, scale) values pushed away from 0 (|v| >= scale / 5), so no entry is zero."""
-    v = rng.normal(scale=scale, size=shape)
-    return np.where(v >= 0, 1.0, -1.0) * (np.abs(v) + scale / 5)
-
-
-def random_lstm_params(rng, D, H, scale=0.5, dtype=np.float64):
-    """LSTMParams with every weight AND every bias non-zero, of size ~scale."""
-    fields = {}
-    for gate in lstm.GATES:
-        fields[f"W_x{gate}"] = _nonzero(rng, (D, H), scale).astype(dtype)
-        fields[f"W_h{gate}"] = _nonzero(rng, (H, H), scale).astype(dtype)
-        fields[f"b_{gate}"] = _nonzero(rng, (H,), scale).astype(dtype)
-    return lstm.LSTMParams(**fields)
-
-
-def random_rnn_params(rng, D, H, scale=0.5, dtype=np.float64):
-    """RNNParams with every weight and bias non-zero."""
-    return rnn.RNNParams(_nonzero(rng, (D, H), scale).astype(dtype),
-                         _nonzero(rng, (H, H), scale).astype(dtype),
-                         _nonzero(rng, (H,), scale).astype(dtype))
-
-
 def lstm_problem(seed=0, N=2, T=4, D=3, H=5, dtype=np.float64, scale=0.5):
     """Everything an LSTM test needs: x (N, T, D), non-zero h0 and c0 (N, H), params, an upstream
     gradient dh (N, T, H) on every hidden state and dc_last (N, H) on the last cell state."""
     rng = np.random.default_rng(seed)
     return SimpleNamespace(
         N=N, T=T, D=D, H=H,
-        params=random_lstm_params(rng, D, H, scale, dtype),
+        params=random_lstm_params(D, H, rng, scale, dtype),
         x=rng.normal(size=(N, T, D)).astype(dtype),
-        h0=_nonzero(rng, (N, H), 0.5).astype(dtype),
-        c0=_nonzero(rng, (N, H), 1.0).astype(dtype),
+        h0=nonzero_normal((N, H), rng, 0.5, dtype),
+        c0=nonzero_normal((N, H), rng, 1.0, dtype),
         dh=rng.normal(size=(N, T, H)).astype(dtype),
-        dc_last=_nonzero(rng, (N, H), 1.0).astype(dtype),
+        dc_last=nonzero_normal((N, H), rng, 1.0, dtype),
     )
 
 
@@ -173,9 +150,9 @@ def rnn_problem(seed=0, N=2, T=4, D=3, H=5, dtype=np.float64, scale=0.5):
     rng = np.random.default_rng(seed)
     return SimpleNamespace(
         N=N, T=T, D=D, H=H,
-        params=random_rnn_params(rng, D, H, scale, dtype),
+        params=random_rnn_params(D, H, rng, scale, dtype),
         x=rng.normal(size=(N, T, D)).astype(dtype),
-        h0=_nonzero(rng, (N, H), 0.5).astype(dtype),
+        h0=nonzero_normal((N, H), rng, 0.5, dtype),
         dh=rng.normal(size=(N, T, H)).astype(dtype),
     )
 

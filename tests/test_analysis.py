@@ -242,7 +242,7 @@ def test_cell_path_gradient_is_the_product_of_the_forget_gates():
     prods = cell_path_gradient(p.params, p.x, h0=p.h0, c0=p.c0)
     assert prods.shape == (p.N, p.T + 1, p.H)
     _, _, cache = lstm_forward(p.x, p.h0, p.c0, p.params)
-    f = cache.gates[:, :, p.H:2 * p.H]  # (T, N, H); the cache stacks (i, f, o, g)
+    f = cache.f  # (T, N, H)
     np.testing.assert_allclose(prods[:, 0], 1.0)
     for k in range(1, p.T + 1):
         np.testing.assert_allclose(prods[:, k], np.prod(f[p.T - k:], axis=0), rtol=1e-12)

@@ -13,9 +13,12 @@ from hypothesis.extra import numpy as hnp
 
 from lstm_course import checks as C
 from lstm_course.activations import sigmoid
-from lstm_course.checks.core import Verdict, checker
-from lstm_course.lstm import lstm_step_backward, lstm_step_forward
-from lstm_course.rnn import rnn_step_backward, rnn_step_forward
+from lstm_course.checks.core import Verdict, checker, named_arrays
+from lstm_course.gradcheck import numerical_gradient, relative_error
+from lstm_course.lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
+from lstm_course.model import make_loss_fn
+from lstm_course.optim import SGD, clip_grad_norm
+from lstm_course.rnn import rnn_backward, rnn_step_backward, rnn_step_forward
 
 
 @pytest.fixture(autouse=True)
@@ -42,6 +45,16 @@ def _layer(k, act=sigmoid):
     return lambda x, h, p: act(x @ getattr(p, f"W_x{k}") + h @ getattr(p, f"W_h{k}") + getattr(p, f"b_{k}"))
 
 
+def _grad_check(f, x, analytic_grad, eps=1e-5):
+    return relative_error(analytic_grad, numerical_gradient(f, x, eps))
+
+
+def _train_step(params, x, y, lr, max_norm):
+    loss, grads, _ = make_loss_fn("cross_entropy")(params, x, y)
+    clipped, norm = clip_grad_norm(grads, max_norm)
+    return SGD(lr).step(params, clipped), loss, norm
+
+
 REFERENCE = {
     "check_rnn_step_forward": rnn_step_forward,
     "check_rnn_step_backward": rnn_step_backward,
@@ -56,7 +69,19 @@ REFERENCE = {
     "check_lstm_step_forward": lstm_step_forward,
     "check_lstm_step_backward": lstm_step_backward,
     "check_softmax_cross_entropy": _softmax_ce,
+    "check_rnn_backward": rnn_backward,
+    "check_lstm_forward": lstm_forward,
+    "check_lstm_backward": (lstm_forward, lstm_backward),
+    "check_gradient_check": _grad_check,
+    "check_train_step": _train_step,
 }
+PASS_MESSAGE = {"check_gradient_check": "all 9 cases right: correct gradients below 1e-07, planted bugs caught"}
+
+
+def functions(name, last=None):
+    """The reference function(s) of a check, the last one replaced by `last` if given."""
+    fns = REFERENCE[name] if isinstance(REFERENCE[name], tuple) else (REFERENCE[name],)
+    return fns if last is None else (*fns[:-1], last)
 
 
 def stub(*args):
@@ -145,29 +170,84 @@ def test_expect_with_a_typo_is_an_error(monkeypatch):
 
 @pytest.mark.parametrize("name", sorted(C.ALL_CHECKS))
 def test_reference_passes(name):
-    result = C.ALL_CHECKS[name](REFERENCE[name])
+    result = C.ALL_CHECKS[name](*functions(name))
     assert result.passed and result.status == "pass", result.message
     assert result.name == name
-    assert result.message == "all 3 cases match the reference"
+    assert result.message == PASS_MESSAGE.get(name, "all 3 cases match the reference")
+
+
+@pytest.mark.parametrize("name", sorted(C.ALL_CHECKS))
+@pytest.mark.parametrize("seed", [0, 1, 12345])
+def test_reference_passes_on_fresh_cases(name, seed):
+    result = C.ALL_CHECKS[name](*functions(name), seed=seed)
+    assert result.passed, f"seed={seed}: {result.message}"
+
+
+@pytest.mark.parametrize("name", sorted(C.ALL_CHECKS))
+def test_every_check_documents_its_seed(name):
+    import inspect
+    check = C.ALL_CHECKS[name]
+    assert inspect.signature(check).parameters["seed"].default is None
+    assert "seed : int or None" in check.__doc__
+
+
+@pytest.mark.parametrize("name", sorted(C.ALL_CHECKS))
+def test_different_seeds_give_different_cases(name):
+    """Each seed draws different inputs (recorded by a function that passes them on)."""
+    seen = {}
+    for seed in (None, 0, 1):
+        calls = []
+
+        def recording(*args, _ref=functions(name)[-1], _calls=calls):
+            arrays = [arr for k, a in enumerate(args) for _, arr in named_arrays(a, str(k))]
+            numbers = [a for a in args if isinstance(a, (int, float))]
+            _calls.append([arr.ravel()[:5].round(12).tolist() for arr in arrays] + numbers)
+            return _ref(*args)
+
+        result = C.ALL_CHECKS[name](*functions(name, recording), seed=seed)
+        assert result.passed, result.message
+        seen[seed] = repr(calls)
+    assert len(set(seen.values())) == 3, "two seeds gave the same cases"
+
+
+def test_seed_must_be_an_int():
+    with pytest.raises(TypeError, match="seed must be an int or None"):
+        C.check_hidden_state(REFERENCE["check_hidden_state"], seed=1.5)
+
+
+def test_two_function_check_counts_its_functions():
+    with pytest.raises(TypeError, match="takes 2 functions"):
+        C.check_lstm_backward(lstm_backward)
+    result = C.check_lstm_backward(lstm_forward, "not a function")
+    assert result.status == "fail" and "expected a function as backward" in result.message
 
 
 @pytest.mark.parametrize("name", sorted(C.ALL_CHECKS))
 def test_stub_is_not_implemented(name):
-    result = C.ALL_CHECKS[name](stub)
+    result = C.ALL_CHECKS[name](*functions(name, stub))
     assert result.status == "not_implemented" and not result.passed
-    assert result.message == "not implemented yet: replace `raise NotImplementedError` with your code"
+    expected = "not implemented yet: replace `raise NotImplementedError` with your code"
+    if isinstance(REFERENCE[name], tuple):
+        expected += " (in your backward)"
+    assert result.message == expected
+
+
+def test_two_functions_say_which_one_is_not_implemented():
+    result = C.check_lstm_backward(stub, stub)
+    assert result.status == "not_implemented" and result.message.endswith("(in your forward)")
 
 
 @pytest.mark.parametrize("name", sorted(C.ALL_CHECKS))
 def test_messages_are_deterministic_and_address_free(name):
     def wrong(*args):
-        out = REFERENCE[name](*args)
+        out = functions(name)[-1](*args)
         if isinstance(out, tuple):  # perturb the first array of the result
-            first = np.asarray(out[0]) * 1.5
-            return (first, *out[1:])
+            first = out[0]
+            first = np.asarray(first) * 1.5 if isinstance(first, np.ndarray) else first
+            return (first, out[1] * 1.5, *out[2:])
         return np.asarray(out) * 1.5
 
-    first, second = C.ALL_CHECKS[name](wrong), C.ALL_CHECKS[name](wrong)
+    first, second = C.ALL_CHECKS[name](*functions(name, wrong)), C.ALL_CHECKS[name](*functions(name, wrong))
     assert not first.passed
     assert first == second
     assert not re.search(r"0x[0-9a-f]{4,}", first.message)
@@ -275,7 +355,7 @@ garbage = st.recursive(leaf, lambda inner: st.one_of(st.lists(inner, max_size=4)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(value=garbage)
 def test_any_return_value_gives_a_result_never_an_exception(name, value):
-    result = C.ALL_CHECKS[name](lambda *args: value)
+    result = C.ALL_CHECKS[name](*functions(name, lambda *args: value))
     assert isinstance(result, C.CheckResult)
     assert result.status in ("fail", "pass")
     assert "the check itself failed" not in result.message, result.message

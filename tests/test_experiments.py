@@ -16,7 +16,7 @@ TINY = dict(H=8, batch_size=16, eval_size=32)
 # lstm_gates_over_sequence
 
 def test_gates_match_a_step_by_step_forward_pass():
-    """The names undo the cache's internal (i, f, o, g) order: each gate equals the step's own."""
+    """Each gate, read from the sequence cache by name, equals the step's own."""
     rng = np.random.default_rng(0)
     params = init_lstm_params(5, 6, rng, forget_bias=2.0)
     params = type(params)(**{k: v + 0.3 * rng.standard_normal(v.shape) for k, v in vars(params).items()})
@@ -57,10 +57,6 @@ def test_gates_reject_an_rnn_and_bad_shapes():
         ex.lstm_gates_over_sequence(lstm, np.zeros((5, 3)))
     with pytest.raises(TypeError):
         ex.lstm_gates_over_sequence("not params", np.zeros((5, 4)))
-
-
-def test_internal_order_is_documented():
-    assert ex.INTERNAL_GATE_ORDER == ("i", "f", "o", "g")
 
 
 # ---------------------------------------------------------------------------------------

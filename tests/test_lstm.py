@@ -19,7 +19,7 @@ from helpers import (BROKEN, RAW_NUMPY_PHRASES, arrays_in, assert_gradients_ok,
 from lstm_course import rnn
 from lstm_course.lstm import (GATES, LSTMCache, LSTMParams, LSTMStepCache, init_lstm_params,
                               lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward,
-                              params_from_torch, params_to_torch)
+                              params_from_torch, params_to_torch, split_gates)
 
 
 def sigma(z):
@@ -127,6 +127,55 @@ def test_sequence_equals_loop_of_steps(seed, N, T, D, H):
     np.testing.assert_allclose(dc0, dc_next, rtol=1e-12, atol=1e-14)
     for k, v in total.items():
         np.testing.assert_allclose(getattr(dparams, k), v, rtol=1e-12, atol=1e-14, err_msg=k)
+
+
+def test_sequence_cache_names_each_gate_in_pytorch_order():
+    P = lstm_problem(4, N=2, T=3, D=3, H=4)
+    _, _, cache = lstm_forward(P.x, P.h0, P.c0, P.params)
+    h_t, c_t = P.h0, P.c0
+    for t in range(P.T):
+        h_t, c_t, step = lstm_step_forward(P.x[:, t], h_t, c_t, P.params)
+        for name in GATES:
+            view = getattr(cache, name)
+            assert view.shape == (P.T, P.N, P.H), name
+            np.testing.assert_allclose(view[t], getattr(step, name), rtol=1e-13, atol=1e-15, err_msg=name)
+    # views of the stacked array, whose blocks follow PyTorch's (i, f, g, o)
+    for k, name in enumerate(GATES):
+        view = getattr(cache, name)
+        assert np.shares_memory(view, cache.gates), name
+        np.testing.assert_array_equal(view, cache.gates[..., k * P.H:(k + 1) * P.H])
+
+
+def test_split_gates_cuts_four_blocks_in_order():
+    a = np.arange(2 * 3 * 8.0).reshape(2, 3, 8)
+    blocks = split_gates(a)
+    for k, block in enumerate(blocks):
+        np.testing.assert_array_equal(block, a[..., 2 * k:2 * (k + 1)])
+    params = random_lstm_params(3, 2, np.random.default_rng(3))
+    W_x, W_h, b = params.stacked()  # (D, 4H), (H, 4H), (4H,) with H = 2
+    np.testing.assert_array_equal(W_x[:, 4:6], params.W_xg)  # block 2 = the candidate
+    np.testing.assert_array_equal(W_h[:, 2:4], params.W_hf)
+    np.testing.assert_array_equal(b[6:8], params.b_o)
+    back = LSTMParams.from_stacked(W_x, W_h, b)
+    for name in field_names(params):
+        np.testing.assert_array_equal(getattr(back, name), getattr(params, name))
+        assert not np.shares_memory(getattr(back, name), W_x) and not np.shares_memory(getattr(back, name), W_h)
+
+
+@pytest.mark.parametrize("state", ["h0", "c0"])
+def test_time_major_x_is_named_as_such(state):
+    """A (T, N, D) x read as (N, T, D): the error says so, instead of only blaming the state."""
+    P = lstm_problem(5, N=2, T=3, D=4, H=5)
+    x_time_major = P.x.transpose(1, 0, 2)  # (T, N, D) = (3, 2, 4)
+    states = {"h0": P.h0, "c0": P.c0}  # (N, H) = (2, 5): matches x_time_major.shape[1]
+    with pytest.raises(ValueError, match=r"x looks time-major \(T, N, D\); expected batch-major \(N, T, D\)"):
+        lstm_forward(x_time_major, states["h0"], states["c0"], P.params)
+    other = {"h0": None, "c0": None, state: states[state]}
+    with pytest.raises(ValueError, match=rf"time-major.*expected {state} of shape \(N, H\) = \(3, 5\)"):
+        lstm_forward(x_time_major, other["h0"], other["c0"], P.params)
+    # a wrong N that is not x's second size is only a wrong shape
+    with pytest.raises(ValueError, match=r"^expected h0 of shape \(N, H\) = \(2, 5\), got \(4, 5\)$"):
+        lstm_forward(P.x, np.zeros((4, 5)), None, P.params)
 
 
 def test_none_means_zeros():
@@ -264,7 +313,7 @@ def test_params_from_torch_gate_order_and_bias_sum():
 
 
 def test_params_to_torch_round_trip():
-    p = random_lstm_params(np.random.default_rng(5), 3, 4)
+    p = random_lstm_params(3, 4, np.random.default_rng(5))
     t = params_to_torch(p)
     assert set(t) == {"weight_ih", "weight_hh", "bias_ih", "bias_hh"}
     assert t["weight_ih"].shape == (16, 3) and t["weight_hh"].shape == (16, 4)
@@ -503,7 +552,7 @@ def test_step_functions_do_not_change_their_arguments():
 
 
 def test_torch_conversion_and_init_do_not_change_their_arguments():
-    p = random_lstm_params(np.random.default_rng(9), 3, 4)
+    p = random_lstm_params(3, 4, np.random.default_rng(9))
     torch_arrays = params_to_torch(p)
     before = snapshot(p, torch_arrays)
     q = params_from_torch(**torch_arrays)

@@ -329,7 +329,7 @@ def test_step_functions_do_not_change_their_arguments():
 
 
 def test_torch_conversion_and_init_do_not_change_their_arguments():
-    p = random_rnn_params(np.random.default_rng(9), 3, 4)
+    p = random_rnn_params(3, 4, np.random.default_rng(9))
     torch_arrays = params_to_torch(p)
     before = snapshot(p, torch_arrays)
     q = params_from_torch(**torch_arrays)

@@ -1,20 +1,37 @@
 """Machinery shared by every check: calling a learner's function safely, and comparing.
 
-A check body receives the learner's function and either returns a message (all cases pass)
-or raises `Verdict` with a message for the learner. `checker` turns such a body into a public
-check that never raises on a learner's mistake and returns a `CheckResult`.
+A check body receives the learner's function(s) and a `seed`, and either returns a message
+(all cases pass) or raises `Verdict` with a message for the learner. `checker` turns such a
+body into a public check that never raises on a learner's mistake and returns a `CheckResult`.
 
 Diagnosis works by comparison with *known variants*: a check computes what a typical mistake
 (tanh on a gate, a missing bias, ...) would give and reports the hint of the first variant
 that matches the learner's output. That is robust: a correct function written differently
 (a loop, a stacked weight matrix) matches the reference, a wrong one matches its mistake.
+A variant that matches the reference itself (on a case where the mistake makes no difference)
+is never the diagnosis.
+
+Seeds: every public check takes a keyword `seed`. With `seed=None` (the default) it runs its
+fixed cases, the same at every run, so that a notebook's stored message never changes; with
+an integer it draws fresh cases of the same kinds from that seed (the grader uses this, so
+that a function tuned to the fixed cases does not pass by accident).
+
+Safety: the learner's function runs under NumPy's and Python's "ignore" error and warning
+state (a `np.seterr(all="raise")` in the notebook does not break a correct answer, and
+overflow warnings do not print paths), with a time limit (`LEARNER_TIMEOUT` seconds per call;
+SIGALRM in the main thread, else a watching thread), and a `SystemExit` it raises becomes a
+message. A Ctrl-C (KeyboardInterrupt) still interrupts.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 import re
+import signal
+import threading
+import time
 import traceback
 import warnings
 
@@ -24,6 +41,10 @@ from .result import CheckResult, apply_expectation
 
 RTOL = 1e-8  # a correct answer: max |got - ref| <= RTOL * max |ref|
 VARIANT_RTOL = 1e-6  # a known mistake's output, computed by us, may round a little differently
+LOW_PRECISION_RTOL = 1e-4  # float32 keeps ~7 digits: a float32 result of the right formula is this close
+# Seconds for one call of the learner's function (right answers take milliseconds). A caller with
+# its own time limit (a grader running the function in a sandbox) may set it to None: no limit here.
+LEARNER_TIMEOUT = 5.0
 
 
 class Verdict(Exception):
@@ -39,23 +60,52 @@ def fail(message):
     raise Verdict(message)
 
 
+def case_rng(default, seed):
+    """The generator of a check's cases: fixed (`default`) when seed is None, else from `seed`."""
+    if seed is None:
+        return np.random.default_rng(default)
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int or None, got {type(seed).__name__}")
+    return np.random.default_rng([int(seed) & 0xFFFFFFFFFFFFFFFF, default])
+
+
 def checker(body):
-    """Decorator: make a public check from `body(fn) -> pass message` (which raises Verdict)."""
+    """Decorator: make a public check from `body(*fns, seed) -> pass message` (which raises Verdict).
+
+    The public check takes the learner's function(s) positionally (as many as `body` has before
+    `seed`) and `seed=None` by keyword.
+    """
     name = body.__name__
+    signature = inspect.signature(body).parameters
+    params = [p for p in signature if p != "seed"]
+    takes_seed = "seed" in signature
 
     @functools.wraps(body)
-    def check(fn):
-        return apply_expectation(_evaluate(name, body, fn))
+    def check(*fns, seed=None):
+        if seed is not None and (isinstance(seed, (bool, np.bool_))
+                                 or not isinstance(seed, (int, np.integer))):
+            raise TypeError(f"{name}: seed must be an int or None, got {type(seed).__name__}")
+        if len(fns) != len(params):
+            raise TypeError(f"{name} takes {len(params)} function{'s' if len(params) > 1 else ''} "
+                            f"({', '.join(params)}), got {len(fns)}")
+        run = functools.partial(body, seed=seed) if takes_seed else body
+        return apply_expectation(_evaluate(name, run, fns, params))
 
     return check
 
 
-def _evaluate(name, body, fn):
-    if not callable(fn):
-        return CheckResult(name, False, f"expected a function, got {describe(fn)}: pass the function "
-                           f"itself, {name}(your_function), without calling it", "fail")
+def _evaluate(name, body, fns, params):
+    for fn, param in zip(fns, params):
+        if not callable(fn):
+            which = "" if len(params) == 1 else f" as {param}"
+            return CheckResult(name, False, f"expected a function{which}, got {describe(fn)}: pass the "
+                               f"function itself, {name}(your_function), without calling it", "fail")
     try:
-        return CheckResult(name, True, body(fn), "pass")
+        # our own reference computations may underflow (exp(-1000)): never let a learner's
+        # np.seterr(all="raise") turn that into an error, nor print warnings into the notebook
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            return CheckResult(name, True, body(*fns), "pass")
     except Verdict as verdict:
         return CheckResult(name, False, verdict.message, verdict.status)
     except Exception as exc:  # a bug in the check itself: still never raise at the learner
@@ -65,6 +115,78 @@ def _evaluate(name, body, fn):
 
 # ---------------------------------------------------------------------------------------
 # Calling the learner's function
+
+class _TimedOut(BaseException):
+    """Raised inside the learner's function by our alarm (BaseException: `except Exception` in
+    learner code does not swallow it)."""
+
+
+def _timeout_message(seconds):
+    return (f"your function did not return within {seconds:g} s, so the check stopped it: is there "
+            "a loop that never ends (a `while` whose condition never changes, a counter that is never "
+            "increased)? The check's cases are tiny; a right answer takes milliseconds")
+
+
+def _run_with_alarm(fn, args, kwargs, seconds):
+    """fn(*args, **kwargs) with SIGALRM after `seconds` (main thread only); restores any alarm."""
+    def on_alarm(signum, frame):
+        raise _TimedOut()
+
+    previous_handler = signal.signal(signal.SIGALRM, on_alarm)
+    # an interval too: if learner code swallows the first alarm (a bare `except:`), it fires again
+    previous_delay, previous_interval = signal.setitimer(signal.ITIMER_REAL, seconds, 0.5)
+    start = time.monotonic()
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0.0)
+        signal.signal(signal.SIGALRM, previous_handler)
+        if previous_delay > 0:  # someone else's alarm (pytest-timeout, say): give it its time back
+            left = max(previous_delay - (time.monotonic() - start), 1e-3)
+            signal.setitimer(signal.ITIMER_REAL, left, previous_interval)
+
+
+def _run_in_thread(fn, args, kwargs, seconds):
+    """fn(*args, **kwargs) in a watched daemon thread, for callers outside the main thread.
+
+    A thread cannot be stopped from outside: after `seconds` we stop waiting and say so.
+    """
+    box = {}
+
+    def target():
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                box["out"] = fn(*args, **kwargs)
+        except BaseException as exc:  # handed over to the calling thread
+            box["exc"] = exc
+
+    worker = threading.Thread(target=target, name="lstm-course-learner-call", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise Verdict(_timeout_message(seconds) + " (it could not be stopped, as the check was not "
+                      "called from the main thread, and may still be running: restart the kernel)")
+    if "exc" in box:
+        raise box["exc"]
+    return box["out"]
+
+
+def run_limited(fn, args, kwargs=None):
+    """Call the learner's fn with a time limit of LEARNER_TIMEOUT seconds (None: no limit); the
+    alarm in the main thread, else a watching thread."""
+    seconds = LEARNER_TIMEOUT
+    kwargs = kwargs or {}
+    if seconds is None:
+        return fn(*args, **kwargs)
+    if hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread():
+        return _run_with_alarm(fn, args, kwargs, seconds)
+    return _run_in_thread(fn, args, kwargs, seconds)
+
+
+def _name(message, who):
+    return message.replace("your function", who, 1) if who else message
+
 
 def named_arrays(obj, name):
     """Yield (label, ndarray) for every array inside `obj` (arrays, dataclasses, tuples, lists)."""
@@ -81,26 +203,39 @@ def named_arrays(obj, name):
             yield from named_arrays(item, f"{name}[{k}]")
 
 
-def call(fn, args, names, shape_hint=""):
-    """Call fn(*args) for the learner; turn exceptions and in-place changes into a Verdict.
+def call(fn, args, names, shape_hint="", kwargs=None, in_place_hint=None, who=None):
+    """Call fn(*args, **kwargs) for the learner; turn exceptions, time-outs and in-place changes
+    into a Verdict.
 
     `names` are the argument names, used to report "your function changed h_prev in place".
-    `shape_hint` is added to the message when NumPy complains about shapes.
+    `shape_hint` is added to the message when NumPy complains about shapes. `in_place_hint`,
+    if given, replaces the advice of the in-place message.
     """
     snapshots = [(label, arr, arr.copy()) for arg, name in zip(args, names)
                  for label, arr in named_arrays(arg, name)]
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")  # overflow warnings would print a path into the notebook
-            out = fn(*args)
+            out = run_limited(fn, args, kwargs)
+    except _TimedOut:
+        raise Verdict(_name(_timeout_message(LEARNER_TIMEOUT), who)) from None
     except NotImplementedError as exc:
-        raise Verdict(_not_implemented_message(fn, exc), "not_implemented") from None
+        message = _not_implemented_message(fn, exc) + (f" (in {who})" if who else "")
+        raise Verdict(message, "not_implemented") from None
+    except SystemExit as exc:
+        code = "" if exc.code is None else f" with {exc.code!r}"
+        raise Verdict(_name(f"your function called sys.exit() or exit(){_clean(code, 80)}, which would "
+                            "end the program: return your result instead", who)) from None
+    except Verdict as verdict:
+        verdict.message = _name(verdict.message, who)
+        raise
     except Exception as exc:
-        raise Verdict(_raised_message(fn, exc, shape_hint)) from None
+        raise Verdict(_name(_raised_message(fn, exc, shape_hint), who)) from None
     for label, arr, before in snapshots:
         if arr.shape != before.shape or not np.array_equal(arr, before, equal_nan=True):
-            raise Verdict(f"your function changed {label} in place (with `+=`, `*=`, `[...] =` or an "
-                          "`out=` argument): leave the inputs as they are and compute new arrays")
+            raise Verdict(f"{who or 'your function'} changed {label} in place"
+                          + (in_place_hint or " (with `+=`, `*=`, `[...] =` or an `out=` argument): "
+                             "leave the inputs as they are and compute new arrays"))
     return out
 
 
@@ -143,7 +278,7 @@ def _raised_message(fn, exc, shape_hint):
         if getattr(exc, "name", None) in ("sigmoid", "tanh"):
             message += f" (from lstm_course.activations import {exc.name})"
     elif isinstance(exc, (ValueError, TypeError)) and re.search(
-            r"matmul|shapes|broadcast|operands|dimension|size", text):
+            r"matmul|shape|broadcast|operands|dimension|size", text):
         message += f": check the shapes{': ' + shape_hint if shape_hint else ''}"
     elif isinstance(exc, RecursionError):
         message += ": does your function call itself?"
@@ -215,6 +350,15 @@ def get_field(obj, name, what, fields_hint):
     fail(f"{what} has no {name}: return {fields_hint}")
 
 
+class LearnerArray(np.ndarray):
+    """A learner's result as float64, remembering the dtype it came in (`source_dtype`)."""
+
+    source_dtype = None
+
+    def __array_finalize__(self, obj):
+        self.source_dtype = getattr(obj, "source_dtype", None)
+
+
 def _as_float(value):
     try:
         arr = np.asarray(value)
@@ -222,7 +366,29 @@ def _as_float(value):
         return None
     if arr.dtype.kind not in "fiu":
         return None
-    return arr.astype(np.float64)
+    out = arr.astype(np.float64).view(LearnerArray)
+    out.source_dtype = arr.dtype if arr.dtype.kind == "f" else None
+    return out
+
+
+def low_precision(value):
+    """The name of the learner's float dtype if it holds fewer digits than float64, else None."""
+    dtype = getattr(value, "source_dtype", None)
+    if dtype is not None and np.dtype(dtype).kind == "f" and np.dtype(dtype).itemsize < 8:
+        return np.dtype(dtype).name
+    return None
+
+
+def precision_hint(what, got, ref):
+    """A message when `got` is float32 (or float16) and only that keeps it from matching `ref`."""
+    name = low_precision(got)
+    if name is None or not close(got, ref, LOW_PRECISION_RTOL):
+        return None
+    digits = {"float32": 7, "float16": 3}.get(name, 7)
+    return (f"{what} is {name}, which keeps only about {digits} significant digits: it cannot match the "
+            f"float64 reference to the check's 1e-8 ({diff_text(got, ref)}). Compute in float64, NumPy's "
+            f"default (no dtype=np.{name} or .astype(np.{name})): gradient checks by finite "
+            "differences need its 16 digits")
 
 
 def expect_array(value, what, shape, spec, ref=None, nonfinite=None, returned=False):
@@ -276,7 +442,10 @@ def expect_scalar(value, what, ref_hint=""):
         fail(f"expected {what} to be a single number, got {describe(value)}")
     if arr.size != 1:
         fail(f"expected {what} to be a single number, got an array of shape {arr.shape}{ref_hint}")
-    return float(arr.reshape(()))
+    out = arr.reshape(())
+    if low_precision(arr) is not None:
+        return out  # a 0-d LearnerArray that remembers its dtype, for `precision_hint`
+    return float(out)
 
 
 # ---------------------------------------------------------------------------------------
@@ -296,18 +465,39 @@ def close(got, ref, rtol=RTOL):
 
 def diff_text(got, ref):
     """Where `got` and `ref` differ most, e.g. "at [1, 2] expected 0.5312, got 0.7304"."""
+    name = low_precision(got)
     got = np.asarray(got, dtype=np.float64)
     ref = np.asarray(ref, dtype=np.float64)
+    digits = 6
     if got.ndim == 0:
-        return f"expected {float(ref):.6g}, got {float(got):.6g}"
-    idx = np.unravel_index(int(np.argmax(np.abs(got - ref))), got.shape)
+        a, b = float(ref), float(got)
+    else:
+        idx = np.unravel_index(int(np.argmax(np.abs(got - ref))), got.shape)
+        a, b = float(ref[idx]), float(got[idx])
+    if a != b and f"{a:.{digits}g}" == f"{b:.{digits}g}":
+        digits = 12  # "expected 0.973723, got 0.973723" tells nothing: show the digits that differ
+    text = f"expected {a:.{digits}g}, got {b:.{digits}g}"
+    if name is not None:
+        text += f" (yours is {name})"
+    if got.ndim == 0:
+        return text
     where = ", ".join(str(int(i)) for i in idx)
-    return f"the largest difference is at [{where}]: expected {ref[idx]:.6g}, got {got[idx]:.6g}"
+    return f"the largest difference is at [{where}]: {text}"
 
 
-def first_match(got, variants):
-    """The hint of the first (hint, value) variant whose value matches `got`, else None."""
+def first_match(got, variants, ref=None, what="your result"):
+    """The hint of the first (hint, value) variant whose value matches `got`, else None.
+
+    With `ref`, a float32 near-miss gets the float32 message first, and a variant that equals
+    the reference on this case (its mistake makes no difference here) is never the diagnosis.
+    """
+    if ref is not None:
+        hint = precision_hint(what, got, ref)
+        if hint is not None:
+            return hint
     for hint, value in variants:
+        if ref is not None and close(value, ref, VARIANT_RTOL):
+            continue
         if close(got, value, VARIANT_RTOL):
             return hint
     return None
@@ -331,6 +521,14 @@ def diagnose_components(got, ref, variants, groups=(), more=None):
     wrong = [k for k in ref if not close(got[k], ref[k])]
     if not wrong:
         return None
+    for k in wrong:
+        hint = precision_hint(k, got[k], ref[k])
+        if hint is not None:
+            return hint
+    # a variant equal to the reference on every output is no diagnosis (its mistake makes no
+    # difference on this case), e.g. "you always scale" when the norm is above max_norm anyway
+    variants = [(hint, var) for hint, var in variants
+                if not all(close(var[k], ref[k], VARIANT_RTOL) for k in ref)]
     for hint, var in variants:
         if all(close(got[k], var[k], VARIANT_RTOL) for k in ref):
             return hint

@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..activations import sigmoid
-from ..lstm import LSTMParams
-from .core import Case, call, checker, close, diff_text, expect_array, fail, first_match, run_cases
+from ..lstm import lstm_step_forward
+from ..random_params import random_lstm_params as _package_random_lstm_params
+from .core import Case, call, case_rng, checker, close, diff_text, expect_array, fail, first_match, run_cases
 
 __all__ = ["check_forget_gate", "check_input_gate", "check_candidate", "check_output_gate",
            "check_cell_update", "check_hidden_state"]
@@ -21,20 +22,25 @@ ACTIVATIONS = {"i": sigmoid, "f": sigmoid, "g": np.tanh, "o": sigmoid}
 
 
 def random_lstm_params(rng, D, H, scale=0.7):
-    """Non-zero weights and biases, large enough that sigmoid, tanh and identity differ clearly."""
-    fields = {}
-    for k in LAYERS:
-        fields[f"W_x{k}"] = rng.normal(0.0, scale, (D, H))
-        fields[f"W_h{k}"] = rng.normal(0.0, scale, (H, H))
-        fields[f"b_{k}"] = rng.normal(0.0, scale, H)
-    return LSTMParams(**fields)
+    """Non-zero weights and biases, large enough that sigmoid, tanh and identity differ clearly:
+    the package's `random_params.random_lstm_params` (test data for the checks, not the model's
+    initialisation, whose zero biases would hide a missing bias)."""
+    return _package_random_lstm_params(D, H, rng, scale=scale)
 
 
-def lstm_cases(seed):
-    """Three cases of (x, h_prev, c_prev, params) with non-zero states."""
-    rng = np.random.default_rng(seed)
+def random_shapes(rng, count, letters="NDH"):
+    """`count` tuples of distinct sizes in 2..6 (N > 1, D != H, so transposes show)."""
+    shapes = []
+    for _ in range(count):
+        shapes.append(tuple(int(v) for v in rng.choice(np.arange(2, 7), size=len(letters), replace=False)))
+    return tuple(shapes)
+
+
+def lstm_cases(default, seed=None):
+    """Three cases of (x, h_prev, c_prev, params) with non-zero states; fixed when seed is None."""
+    rng = case_rng(default, seed)
     cases = []
-    for N, D, H in LSTM_SHAPES:
+    for N, D, H in (LSTM_SHAPES if seed is None else random_shapes(rng, 3)):
         params = random_lstm_params(rng, D, H)
         cases.append(Case(f"N={N}, D={D}, H={H}", params=params, x=rng.normal(size=(N, D)),
                           h_prev=np.tanh(rng.normal(size=(N, H))),
@@ -43,7 +49,10 @@ def lstm_cases(seed):
 
 
 def pre_activation(x, h_prev, params, k, bias=True, use_h=True, use_x=True, W_h_T=False):
-    """a = x @ W_xk + h_prev @ W_hk + b_k for layer k in "ifgo", with parts optionally left out."""
+    """a = x @ W_xk + h_prev @ W_hk + b_k for layer k in "ifgo", with parts optionally left out.
+
+    For the mistake models only: every reference comes from `lstm_course.lstm`.
+    """
     W_h = getattr(params, f"W_h{k}")
     a = np.zeros((x.shape[0], params.H))
     if use_x:
@@ -114,46 +123,63 @@ def _range_hint(k, got):
     return None
 
 
-def check_layer(fn, k, seed):
+def check_layer(fn, k, default, seed):
     """The body shared by the four layer checks: fn(x, h_prev, params) -> (N, H)."""
     act_name = ACTIVATIONS[k].__name__
 
     def test(case):
         x, h_prev, p = case.x, case.h_prev, case.params
-        ref = ACTIVATIONS[k](pre_activation(x, h_prev, p, k))
+        ref = getattr(lstm_step_forward(x, h_prev, case.c_prev, p)[2], k)  # the gate, from the package
         out = call(fn, (x, h_prev, p), ("x", "h_prev", "params"), layer_shape_hint(k, case))
         got = expect_array(out, f"your {LAYERS[k]}", ref.shape, "(N, H)", ref, returned=True)
         if close(got, ref):
             return
-        fail(first_match(got, _layer_variants(k, x, h_prev, p)) or _range_hint(k, got)
+        fail(first_match(got, _layer_variants(k, x, h_prev, p), ref, f"your {LAYERS[k]}")
+             or _range_hint(k, got)
              or f"your {LAYERS[k]} differs from {act_name}(x @ W_x{k} + h_prev @ W_h{k} + b_{k}): "
                 f"{diff_text(got, ref)}")
 
-    return run_cases(lstm_cases(seed), test)
+    return run_cases(lstm_cases(default, seed), test)
 
 
 @checker
-def check_forget_gate(fn):
-    """Check fn(x, h_prev, params) -> f = sigmoid(x @ W_xf + h_prev @ W_hf + b_f), shape (N, H)."""
-    return check_layer(fn, "f", seed=401)
+def check_forget_gate(fn, seed=None):
+    """Check fn(x, h_prev, params) -> f = sigmoid(x @ W_xf + h_prev @ W_hf + b_f), shape (N, H).
+
+    seed : int or None, default None
+        None runs the check's fixed cases (the same at every run); an int draws fresh cases.
+    """
+    return check_layer(fn, "f", 401, seed)
 
 
 @checker
-def check_input_gate(fn):
-    """Check fn(x, h_prev, params) -> i = sigmoid(x @ W_xi + h_prev @ W_hi + b_i), shape (N, H)."""
-    return check_layer(fn, "i", seed=501)
+def check_input_gate(fn, seed=None):
+    """Check fn(x, h_prev, params) -> i = sigmoid(x @ W_xi + h_prev @ W_hi + b_i), shape (N, H).
+
+    seed : int or None, default None
+        None runs the check's fixed cases (the same at every run); an int draws fresh cases.
+    """
+    return check_layer(fn, "i", 501, seed)
 
 
 @checker
-def check_candidate(fn):
-    """Check fn(x, h_prev, params) -> g = tanh(x @ W_xg + h_prev @ W_hg + b_g), shape (N, H)."""
-    return check_layer(fn, "g", seed=502)
+def check_candidate(fn, seed=None):
+    """Check fn(x, h_prev, params) -> g = tanh(x @ W_xg + h_prev @ W_hg + b_g), shape (N, H).
+
+    seed : int or None, default None
+        None runs the check's fixed cases (the same at every run); an int draws fresh cases.
+    """
+    return check_layer(fn, "g", 502, seed)
 
 
 @checker
-def check_output_gate(fn):
-    """Check fn(x, h_prev, params) -> o = sigmoid(x @ W_xo + h_prev @ W_ho + b_o), shape (N, H)."""
-    return check_layer(fn, "o", seed=701)
+def check_output_gate(fn, seed=None):
+    """Check fn(x, h_prev, params) -> o = sigmoid(x @ W_xo + h_prev @ W_ho + b_o), shape (N, H).
+
+    seed : int or None, default None
+        None runs the check's fixed cases (the same at every run); an int draws fresh cases.
+    """
+    return check_layer(fn, "o", 701, seed)
 
 
 # ---------------------------------------------------------------------------------------
@@ -163,10 +189,10 @@ STATE_SHAPES = ((4, 5), (3, 2), (2, 3))  # (N, H), N != H
 ELEMENTWISE = "the gates act element by element: use *, not @ or np.dot"
 
 
-def _state_cases(seed):
-    rng = np.random.default_rng(seed)
+def _state_cases(default, seed):
+    rng = case_rng(default, seed)
     cases = []
-    for N, H in STATE_SHAPES:
+    for N, H in (STATE_SHAPES if seed is None else random_shapes(rng, 3, "NH")):
         gate = lambda: rng.uniform(0.05, 0.95, (N, H))  # noqa: E731
         cases.append(Case(f"N={N}, H={H}", f=gate(), i=gate(), o=gate(),
                           g=rng.uniform(-0.95, 0.95, (N, H)), c_prev=rng.normal(0.0, 1.5, (N, H)),
@@ -175,8 +201,12 @@ def _state_cases(seed):
 
 
 @checker
-def check_cell_update(fn):
-    """Check fn(f, i, g, c_prev) -> c = f * c_prev + i * g, all of shape (N, H)."""
+def check_cell_update(fn, seed=None):
+    """Check fn(f, i, g, c_prev) -> c = f * c_prev + i * g, all of shape (N, H).
+
+    seed : int or None, default None
+        None runs the check's fixed cases (the same at every run); an int draws fresh cases.
+    """
 
     def test(case):
         f, i, g, c_prev = case.f, case.i, case.g, case.c_prev
@@ -201,14 +231,18 @@ def check_cell_update(fn):
             ("a sign error: c = f * c_prev + i * g", f * c_prev - i * g),
             ("a sign error: c = f * c_prev + i * g", -ref),
         ]
-        fail(first_match(got, variants) or f"c differs from f * c_prev + i * g: {diff_text(got, ref)}")
+        fail(first_match(got, variants, ref, "c") or f"c differs from f * c_prev + i * g: {diff_text(got, ref)}")
 
-    return run_cases(_state_cases(601), test)
+    return run_cases(_state_cases(601, seed), test)
 
 
 @checker
-def check_hidden_state(fn):
-    """Check fn(o, c) -> h = o * tanh(c), all of shape (N, H)."""
+def check_hidden_state(fn, seed=None):
+    """Check fn(o, c) -> h = o * tanh(c), all of shape (N, H).
+
+    seed : int or None, default None
+        None runs the check's fixed cases (the same at every run); an int draws fresh cases.
+    """
 
     def test(case):
         o, c = case.o, case.c
@@ -228,6 +262,6 @@ def check_hidden_state(fn):
             ("multiply, don't add: h = o * tanh(c)", o + np.tanh(c)),
             ("a sign error: h = o * tanh(c)", -ref),
         ]
-        fail(first_match(got, variants) or f"h differs from o * tanh(c): {diff_text(got, ref)}")
+        fail(first_match(got, variants, ref, "h") or f"h differs from o * tanh(c): {diff_text(got, ref)}")
 
-    return run_cases(_state_cases(702), test)
+    return run_cases(_state_cases(702, seed), test)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import (Case, call, checker, diagnose_components, expect_array, expect_scalar, fail,
-                   run_cases, safe_ndim, safe_shape, unpack)
+from ..losses import softmax_cross_entropy
+from .core import (Case, call, case_rng, checker, diagnose_components, expect_array, expect_scalar,
+                   fail, run_cases, safe_ndim, safe_shape, unpack)
 
 __all__ = ["check_softmax_cross_entropy"]
 
@@ -16,7 +17,8 @@ def _log_softmax(z, axis=-1):
 
 
 def _reference(z, y, axis=-1):
-    """(loss, dlogits) with the softmax taken along `axis` (the right one is the class axis)."""
+    """(loss, dlogits) with the softmax taken along `axis`: for the mistake "softmax over the wrong
+    axis" (the reference itself is `losses.softmax_cross_entropy`)."""
     N = z.shape[0]
     log_p = _log_softmax(z, axis)
     rows = np.arange(N)
@@ -25,16 +27,24 @@ def _reference(z, y, axis=-1):
     return -log_p[rows, y].mean(), (np.exp(log_p) - onehot) / N
 
 
-def _cases(seed):
-    rng = np.random.default_rng(seed)
+def _cases(default, seed):
+    """Two ordinary cases and one with logits near 1000, where exp overflows unless each row's
+    maximum is subtracted first. No target's probability underflows to 0 (it would in a case like
+    logit -1000 for the target), so that the lesson's method, shift by the maximum, softmax, then
+    -log p[target], is exact on every case as well as log-softmax is."""
+    rng = case_rng(default, seed)
+    shapes = ((4, 3), (5, 6)) if seed is None else tuple(
+        (int(rng.integers(2, 7)), int(rng.integers(3, 8))) for _ in range(2))
     cases = []
-    for N, K in ((4, 3), (5, 6)):
+    for N, K in shapes:
         cases.append(Case(f"N={N}, K={K}", logits=rng.normal(0.0, 2.0, (N, K)),
                           targets=rng.integers(0, K, N)))
     big = rng.normal(0.0, 2.0, (3, 4))
     big[0] += 1000.0  # a naive exp overflows here; the loss does not
-    big[1, 2] = -1000.0
-    cases.append(Case("N=3, K=4, logits up to 1000", logits=big, targets=np.array([1, 2, 0]), big=True))
+    targets = np.array([1, 0, 0]) if seed is None else rng.integers(0, 4, 3)
+    not_target = (targets[1] + 2) % 4
+    big[1, not_target] = -1000.0  # its probability underflows to 0, harmlessly: not a target
+    cases.append(Case("N=3, K=4, logits up to 1000", logits=big, targets=targets, big=True))
     return cases
 
 
@@ -61,31 +71,44 @@ def _variants(z, y):
     ]
 
 
+UNDERFLOW = ("your loss is inf: a probability underflowed to 0 and log(0) = -inf. Take the log "
+             "without going through p: log p = z - logsumexp(z), with logsumexp(z) = max(z) + "
+             "log(sum(exp(z - max(z)))) along each row (log-softmax)")
+OVERFLOW = ("your loss overflows for large logits (this case has logits near 1000: exp(1000) is inf, "
+            "and inf / inf is NaN): subtract each row's maximum before exp, which leaves the softmax "
+            "unchanged")
+
+
 @checker
-def check_softmax_cross_entropy(fn):
+def check_softmax_cross_entropy(fn, seed=None):
     """Check fn(logits, targets) -> (loss, dlogits): logits (N, K), integer targets (N,); loss the
-    mean over N of -log softmax(logits)[n, targets[n]], dlogits its gradient, shape (N, K)."""
+    mean over N of -log softmax(logits)[n, targets[n]], dlogits its gradient, shape (N, K).
+
+    seed : int or None, default None
+        None runs the check's fixed cases (the same at every run); an int draws fresh cases.
+    """
 
     def test(case):
         z, y = case.logits, case.targets
-        loss, d = _reference(z, y)
+        loss, d = softmax_cross_entropy(z, y)  # the package's own
         out = call(fn, (z, y), ("logits", "targets"))
         got_loss, got_d = unpack(out, ("loss", "dlogits"))
         if safe_ndim(got_loss) == 2 and safe_ndim(got_d) == 0:
             fail("outputs swapped: you returned (dlogits, loss); the order is (loss, dlogits)")
-        overflow = None
-        if case.get("big"):
-            overflow = ("your loss overflows for large logits (this case has logits near 1000): "
-                        "subtract each row's maximum before exp, which leaves the softmax unchanged")
+        overflow = OVERFLOW if case.get("big") else None
         if safe_shape(got_loss) == y.shape:
             fail("you returned one loss per example: return their mean, a single number")
         got_loss = expect_scalar(got_loss, "loss")
+        if np.isinf(got_loss):
+            fail(UNDERFLOW)
         if not np.isfinite(got_loss):
-            fail(overflow or "your loss is NaN or inf: does something overflow, or take log(0)?")
-        got = {"loss": np.float64(got_loss),
-               "dlogits": expect_array(got_d, "dlogits", d.shape, "(N, K)", d, nonfinite=overflow)}
+            fail(overflow or "your loss is NaN: does something overflow (exp of a large logit), or "
+                 "divide 0 by 0?")
+        got = {"loss": got_loss,
+               "dlogits": expect_array(got_d, "dlogits", d.shape, "(N, K)", d,
+                                       nonfinite=overflow and overflow.replace("loss", "dlogits", 1))}
         message = diagnose_components(got, {"loss": np.float64(loss), "dlogits": d}, _variants(z, y))
         if message is not None:
             fail(message)
 
-    return run_cases(_cases(1001), test)
+    return run_cases(_cases(1001, seed), test)

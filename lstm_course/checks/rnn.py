@@ -6,10 +6,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..activations import sigmoid
-from ..rnn import RNNParams, rnn_step_backward, rnn_step_forward
-from .core import (Case, call, checker, close, describe, diagnose_components, diff_text,
+from ..optim import clip_grad_norm
+from ..random_params import random_rnn_params
+from ..rnn import rnn_step_backward, rnn_step_forward
+from .core import (Case, call, case_rng, checker, close, describe, diagnose_components, diff_text,
                    expect_array, expect_scalar, fail, first_match, get_field, run_cases, safe_ndim,
                    safe_shape, unpack)
+from .gates import random_shapes
 
 __all__ = ["check_rnn_step_forward", "check_rnn_step_backward", "check_clip_grad_norm",
            "check_forget_product"]
@@ -19,21 +22,24 @@ RNN_SHAPE_HINT = ("x is (N, D), W_xh is (D, H), h_prev is (N, H) and W_hh is (H,
                   "x @ W_xh + h_prev @ W_hh + b_h")
 
 
-def _rnn_cases(seed):
-    rng = np.random.default_rng(seed)
+def _rnn_cases(default, seed):
+    rng = case_rng(default, seed)
     cases = []
-    for N, D, H in RNN_SHAPES:
-        params = RNNParams(rng.normal(0.0, 0.7, (D, H)), rng.normal(0.0, 0.7, (H, H)),
-                           rng.normal(0.0, 0.7, H))
+    for N, D, H in (RNN_SHAPES if seed is None else random_shapes(rng, 3)):
+        params = random_rnn_params(D, H, rng, scale=0.7)
         cases.append(Case(f"N={N}, D={D}, H={H}", params=params, x=rng.normal(size=(N, D)),
                           h_prev=np.tanh(rng.normal(size=(N, H))), dh=rng.normal(size=(N, H))))
     return cases
 
 
 @checker
-def check_rnn_step_forward(fn):
+def check_rnn_step_forward(fn, seed=None):
     """Check fn(x, h_prev, params) -> (h, cache), h = tanh(x @ W_xh + h_prev @ W_hh + b_h) of shape
-    (N, H); only h is compared."""
+    (N, H); only h is compared.
+
+    seed : int or None, default None
+        None runs the check's fixed cases (the same at every run); an int draws fresh cases.
+    """
 
     def test(case):
         x, h_prev, p = case.x, case.h_prev, case.params
@@ -60,10 +66,10 @@ def check_rnn_step_forward(fn):
              np.tanh(x @ p.W_xh + h_prev @ p.W_hh.T + p.b_h)),
             ("a sign error: your h is the negative of the right one", -ref),
         ]
-        fail(first_match(h, variants)
+        fail(first_match(h, variants, ref, "h")
              or f"h differs from tanh(x @ W_xh + h_prev @ W_hh + b_h): {diff_text(h, ref)}")
 
-    return run_cases(_rnn_cases(101), test)
+    return run_cases(_rnn_cases(101, seed), test)
 
 
 def _rnn_backward(dh, cache, deriv="ok", scale=1.0, dh_prev_T=True, dW_hh_T=False, sign=1.0):
@@ -95,9 +101,13 @@ RNN_BACKWARD_VARIANTS = [
 
 
 @checker
-def check_rnn_step_backward(fn):
+def check_rnn_step_backward(fn, seed=None):
     """Check fn(dh, cache) -> (dx, dh_prev, dparams), with `cache` from
-    `lstm_course.rnn.rnn_step_forward`; dparams has fields W_xh, W_hh, b_h (summed over the batch)."""
+    `lstm_course.rnn.rnn_step_forward`; dparams has fields W_xh, W_hh, b_h (summed over the batch).
+
+    seed : int or None, default None
+        None runs the check's fixed cases (the same at every run); an int draws fresh cases.
+    """
 
     def test(case):
         _, cache = rnn_step_forward(case.x, case.h_prev, case.params)
@@ -122,15 +132,16 @@ def check_rnn_step_backward(fn):
         if message is not None:
             fail(message)
 
-    return run_cases(_rnn_cases(201), test)
+    return run_cases(_rnn_cases(201, seed), test)
 
 
 # ---------------------------------------------------------------------------------------
 # Gradient clipping (lesson 02)
 
-def _clip_cases(seed):
-    rng = np.random.default_rng(seed)
-    shapes = [(4, 3), (3,), (2, 5)]
+def _clip_cases(default, seed):
+    rng = case_rng(default, seed)
+    shapes = [(4, 3), (3,), (2, 5)] if seed is None else [tuple(int(v) for v in rng.integers(2, 6, k))
+                                                          for k in (2, 1, 2)]
     big = [rng.normal(0.0, 1.0, s) for s in shapes]
     small = [rng.normal(0.0, 0.1, s) for s in shapes]
     lopsided = [rng.normal(0.0, 3.0, (3, 2)), rng.normal(0.0, 0.05, (2,))]
@@ -141,6 +152,7 @@ def _clip_cases(seed):
 
 
 def _clip(grads, max_norm, norm, always=False, invert=False):
+    """Clipping with a chosen mistake (for the mistake models; the reference is optim.clip_grad_norm)."""
     if norm <= max_norm and not always:
         return [g.copy() for g in grads]
     scale = norm / max_norm if invert else max_norm / norm
@@ -176,16 +188,26 @@ def _clip_variants(grads, M, ref):
     ]
 
 
+# PyTorch's clip_grad_norm_ scales by max_norm / (norm + 1e-6): as right as ours, and accepted
+PYTORCH_CLIP_EPS = 1e-6
+
+
 @checker
-def check_clip_grad_norm(fn):
+def check_clip_grad_norm(fn, seed=None):
     """Check fn(grads, max_norm) -> (clipped, norm): grads a list of arrays, clipped a new list of
-    arrays whose global norm is at most max_norm, norm the global norm before clipping."""
+    arrays whose global norm is at most max_norm, norm the global norm before clipping.
+
+    The scale max_norm / norm is expected; PyTorch's max_norm / (norm + 1e-6) is accepted too.
+
+    seed : int or None, default None
+        None runs the check's fixed cases (the same at every run); an int draws fresh cases.
+    """
 
     def test(case):
         grads, M = case.grads, case.max_norm
         items = list(grads)
-        norm = float(np.sqrt(sum(np.sum(g * g) for g in grads)))
-        ref = {"norm": np.float64(norm), **{f"clipped[{k}]": c for k, c in enumerate(_clip(grads, M, norm))}}
+        clipped_ref, norm = clip_grad_norm(list(grads), M)  # the reference: the package's own
+        ref = {"norm": np.float64(norm), **{f"clipped[{k}]": c for k, c in enumerate(clipped_ref)}}
         out = call(fn, (grads, M), ("grads", "max_norm"))
         if len(grads) != len(items) or any(a is not b for a, b in zip(grads, items)):
             fail("your function changed the list grads (replaced, added or removed items): build and "
@@ -197,27 +219,36 @@ def check_clip_grad_norm(fn):
             fail(f"expected clipped to be a list with one array per gradient, got {describe(clipped)}")
         if len(clipped) != len(grads):
             fail(f"expected clipped to hold {len(grads)} arrays, one per gradient, got {len(clipped)}")
-        got = {"norm": np.float64(expect_scalar(got_norm, "norm", ": return the global norm of all "
-                                                "the gradients together"))}
+        got = {"norm": expect_scalar(got_norm, "norm", ": return the global norm of all the gradients "
+                                     "together")}
         for k, (c, g) in enumerate(zip(clipped, grads)):
             got[f"clipped[{k}]"] = expect_array(c, f"clipped[{k}]", g.shape, f"like grads[{k}]")
+        if norm > M:  # PyTorch's convention, also right
+            torch_style = [g * (M / (norm + PYTORCH_CLIP_EPS)) for g in grads]
+            if all(close(got[f"clipped[{k}]"], c) for k, c in enumerate(torch_style)) and \
+                    close(got["norm"], ref["norm"]):
+                return
         message = diagnose_components(got, ref, _clip_variants(grads, M, ref))
         if message is not None:
             fail(message)
 
-    return run_cases(_clip_cases(301), test)
+    return run_cases(_clip_cases(301, seed), test)
 
 
 # ---------------------------------------------------------------------------------------
 # The cell path's gradient (lesson 03)
 
 @checker
-def check_forget_product(fn):
+def check_forget_product(fn, seed=None):
     """Check fn(f) -> d c_T / d c_0 along the cell path: the product of the forget gates over time.
-    f has shape (T, N, H); the result has shape (N, H)."""
-    rng = np.random.default_rng(303)
-    cases = [Case(f"T={T}, N={N}, H={H}", f=rng.uniform(0.4, 1.0, (T, N, H)))
-             for T, N, H in ((5, 3, 4), (4, 2, 3), (6, 4, 2))]
+    f has shape (T, N, H); the result has shape (N, H).
+
+    seed : int or None, default None
+        None runs the check's fixed cases (the same at every run); an int draws fresh cases.
+    """
+    rng = case_rng(303, seed)
+    shapes = ((5, 3, 4), (4, 2, 3), (6, 4, 2)) if seed is None else random_shapes(rng, 3, "TNH")
+    cases = [Case(f"T={T}, N={N}, H={H}", f=rng.uniform(0.4, 1.0, (T, N, H))) for T, N, H in shapes]
 
     def test(case):
         f = case.f
@@ -248,7 +279,7 @@ def check_forget_product(fn):
             ("there is no sigmoid derivative on the cell path: c_t depends on c_(t-1) through "
              "f_t * c_(t-1) only", np.prod(f * (1 - f), axis=0)),
         ]
-        fail(first_match(got, variants) or f"the product differs from f_1 * f_2 * ... * f_T: "
+        fail(first_match(got, variants, ref, "the product") or f"the product differs from f_1 * f_2 * ... * f_T: "
              f"{diff_text(got, ref)}")
 
     return run_cases(cases, test)

@@ -13,8 +13,8 @@ import numpy as np
 
 from ..activations import sigmoid
 from ..lstm import LSTMParams, lstm_step_backward, lstm_step_forward
-from .core import (VARIANT_RTOL, call, checker, close, diagnose_components, diff_text, expect_array,
-                   fail, first_match, get_field, run_cases, unpack)
+from .core import (VARIANT_RTOL, call, case_rng, checker, close, diagnose_components, diff_text,
+                   expect_array, fail, first_match, get_field, precision_hint, run_cases, unpack)
 from .gates import LAYERS, lstm_cases, pre_activation
 
 __all__ = ["check_lstm_step_forward", "check_lstm_step_backward"]
@@ -73,6 +73,12 @@ def _forward_variants():
         ("you used W_h?.T: weights are stored as (inputs, outputs), so it is h_prev @ W_h?",
          {"W_h_T": True}),
     ]
+    for k in "ifgo":  # one layer reading another layer's weights (a copy-paste slip)
+        for j in "ifgo":
+            if j != k:
+                weights = "".join(j if m == k else m for m in "ifgo")
+                variants.append((f"your {LAYERS[k]} uses the {LAYERS[j]}'s weights (W_x{j}, W_h{j}, b_{j}): "
+                                 f"each layer has its own, W_x{k}, W_h{k}, b_{k}", {"weights": weights}))
     for perm in itertools.permutations("ifgo"):  # layers reading another layer's weights
         if perm != tuple("ifgo"):
             mixed = ", ".join(f"your {LAYERS[k]} uses the {LAYERS[w]}'s weights"
@@ -86,8 +92,12 @@ FORWARD_VARIANTS = _forward_variants()
 
 
 @checker
-def check_lstm_step_forward(fn):
-    """Check fn(x, h_prev, c_prev, params) -> (h, c, cache); h and c of shape (N, H) are compared."""
+def check_lstm_step_forward(fn, seed=None):
+    """Check fn(x, h_prev, c_prev, params) -> (h, c, cache); h and c of shape (N, H) are compared.
+
+    seed : int or None, default None
+        None runs the check's fixed cases (the same at every run); an int draws fresh cases.
+    """
 
     def test(case):
         x, h_prev, c_prev, p = case.x, case.h_prev, case.c_prev, case.params
@@ -102,7 +112,13 @@ def check_lstm_step_forward(fn):
             return
         if close(h, ref_c) and close(c, ref_h):
             fail("outputs swapped: you returned (c, h, cache); the order is (h, c, cache)")
+        for what, got, ref in (("c", c, ref_c), ("h", h, ref_h)):
+            hint = precision_hint(what, got, ref)
+            if hint:
+                fail(hint)
         variants = [(hint, _step(x, h_prev, c_prev, p, **kw)) for hint, kw in FORWARD_VARIANTS]
+        variants = [(hint, v) for hint, v in variants
+                    if not (close(v[0], ref_h, VARIANT_RTOL) and close(v[1], ref_c, VARIANT_RTOL))]
         hint = first_match((h, c), variants)
         if hint is None and not c_ok:  # a mistake in c, maybe another in h
             hint = first_match(c, [(hint, vc) for hint, (_, vc) in variants
@@ -113,26 +129,40 @@ def check_lstm_step_forward(fn):
             hint = f"c is right but h is not: {diff_text(h, ref_h)}. h = o * tanh(c)"
         fail(hint)
 
-    return run_cases(lstm_cases(801), test)
+    return run_cases(lstm_cases(801, seed), test)
 
 
 # ---------------------------------------------------------------------------------------
 # Backward
 
-def _step_backward(dh, dc, cache, dc_mode="add", dc_prev_f=True, tanh_grad="ok", gate_sig=True,
-                   cand_tanh=True, df_with="c_prev", do_with="tanh_c", scale=1.0, bias_scale=1.0,
-                   dh_prev_T=True, dW_h_T=False, sign=1.0, weights_as_grads=False):
-    """Every output of one step's backward pass, with a chosen mistake, as a dict."""
-    x, h_prev, c_prev, p = cache.x, cache.h_prev, cache.c_prev, cache.params
+def _step_backward(dh, dc, cache, dc_mode="add", dc_prev_f=True, tanh_grad="ok", gate_deriv="ok",
+                   cand_deriv="ok", df_with="c_prev", do_with="tanh_c", scale=1.0, bias_scale=1.0,
+                   dh_prev_T=True, dW_h_T=False, sign=1.0, weights_as_grads=False, h_prev=None,
+                   dh_cell=None, dh_out=None):
+    """Every output of one step's backward pass, with a chosen mistake, as a dict.
+
+    A mistake model, written out on purpose (the reference is `lstm.lstm_step_backward`).
+    `h_prev` replaces cache.h_prev in dW_h? (an off-by-one in time); `dh_cell` and `dh_out`
+    replace dh in the path into c and in the output gate (only part of dh_t used there).
+    """
+    x, c_prev, p = cache.x, cache.c_prev, cache.params
+    h_prev = cache.h_prev if h_prev is None else h_prev
     i, f, g, o, c, tanh_c = cache.i, cache.f, cache.g, cache.o, cache.c, cache.tanh_c
     N = x.shape[0]
     dtanh = {"ok": 1 - tanh_c ** 2, "c": 1 - c ** 2, "no_square": 1 - tanh_c, "none": 1.0}[tanh_grad]
-    through_h = dh * o * dtanh
+    through_h = (dh if dh_cell is None else dh_cell) * o * dtanh
     dct = {"add": dc + through_h, "ignore_dc": through_h, "overwrite": dc}[dc_mode]
-    sig = (lambda s: s * (1 - s)) if gate_sig else (lambda s: 1.0)
-    da = {"i": dct * g * sig(i), "f": dct * (c_prev if df_with == "c_prev" else c) * sig(f),
-          "g": dct * i * ((1 - g ** 2) if cand_tanh else 1.0),
-          "o": dh * (tanh_c if do_with == "tanh_c" else c) * sig(o)}
+
+    def pre(k):  # the pre-activation, for "derivative taken at the wrong variable"
+        return pre_activation(x, cache.h_prev, p, k)
+
+    def sig(k, s):
+        return {"ok": s * (1 - s), "none": 1.0, "pre": pre(k) * (1 - pre(k)), "one_plus": s * (1 + s)}[gate_deriv]
+
+    dg_da = {"ok": 1 - g ** 2, "none": 1.0, "one_minus": 1 - g, "pre": 1 - pre("g") ** 2}[cand_deriv]
+    da = {"i": dct * g * sig("i", i), "f": dct * (c_prev if df_with == "c_prev" else c) * sig("f", f),
+          "g": dct * i * dg_da,
+          "o": (dh if dh_out is None else dh_out) * (tanh_c if do_with == "tanh_c" else c) * sig("o", o)}
     out = {"dc_prev": dct * f if dc_prev_f else dct,
            "dh_prev": sum(da[k] @ (getattr(p, f"W_h{k}").T if dh_prev_T else getattr(p, f"W_h{k}"))
                           for k in "ifgo"),
@@ -151,8 +181,9 @@ def _step_backward(dh, dc, cache, dc_mode="add", dc_prev_f=True, tanh_grad="ok",
 BACKWARD_VARIANTS = [
     ("dc_prev is missing the gradient that flows in from the next time step: the total gradient on "
      "c_t is dc + dh * o * (1 - tanh(c)**2)", {"dc_mode": "ignore_dc"}),
-    ("dc was overwritten instead of accumulated: c_t gets gradient from step t+1 (dc) and through "
-     "h_t (dh * o * (1 - tanh(c)**2)); add the two", {"dc_mode": "overwrite"}),
+    ("dc was overwritten instead of accumulated: the path through h_t = o * tanh(c_t) is missing. "
+     "c_t gets gradient from step t+1 (dc) and through h_t (dh * o * (1 - tanh(c)**2)); add the two",
+     {"dc_mode": "overwrite"}),
     ("dc_prev must be multiplied by the forget gate: dc_prev = (total gradient on c) * f, since "
      "c = f * c_prev + i * g", {"dc_prev_f": False}),
     ("the derivative of tanh(c) is 1 - tanh(c)**2 (cache.tanh_c), not 1 - c**2", {"tanh_grad": "c"}),
@@ -160,9 +191,15 @@ BACKWARD_VARIANTS = [
     ("the gradient through h = o * tanh(c) is missing tanh's derivative: dh * o * (1 - tanh(c)**2)",
      {"tanh_grad": "none"}),
     ("the gates' gradients are missing the sigmoid's derivative: d(pre-activation) = d(gate) * gate "
-     "* (1 - gate)", {"gate_sig": False}),
+     "* (1 - gate)", {"gate_deriv": "none"}),
+    ("the sigmoid's derivative is taken at the pre-activation a: it is s * (1 - s) with the gate's "
+     "value s = sigmoid(a) (cache.i, cache.f, cache.o), not a * (1 - a)", {"gate_deriv": "pre"}),
+    ("the sigmoid's derivative is s * (1 - s), not s * (1 + s)", {"gate_deriv": "one_plus"}),
     ("the candidate's gradient is missing tanh's derivative: d(pre-activation) = dg * (1 - g**2)",
-     {"cand_tanh": False}),
+     {"cand_deriv": "none"}),
+    ("tanh's derivative is 1 - g**2: the square is missing (1 - g is not it)", {"cand_deriv": "one_minus"}),
+    ("the candidate's tanh derivative is taken at the pre-activation: it is 1 - g**2 with g = "
+     "tanh(a) (cache.g), not 1 - a**2", {"cand_deriv": "pre"}),
     ("the forget gate's gradient is (gradient on c) * c_prev, not * c", {"df_with": "c"}),
     ("the output gate's gradient is dh * tanh(c), not dh * c", {"do_with": "c"}),
     ("gradients averaged instead of summed over the batch: dparams must be sums over the N examples "
@@ -207,11 +244,15 @@ def _gate_swap_hint(got, ref):
 
 
 @checker
-def check_lstm_step_backward(fn):
+def check_lstm_step_backward(fn, seed=None):
     """Check fn(dh, dc, cache) -> (dx, dh_prev, dc_prev, dparams), with `cache` from
-    `lstm_course.lstm.lstm_step_forward` and dc the gradient on c_t from step t+1."""
-    cases = lstm_cases(901)
-    rng = np.random.default_rng(902)
+    `lstm_course.lstm.lstm_step_forward` and dc the gradient on c_t from step t+1.
+
+    seed : int or None, default None
+        None runs the check's fixed cases (the same at every run); an int draws fresh cases.
+    """
+    cases = lstm_cases(901, seed)
+    rng = case_rng(902, seed)
     for case in cases:
         N, H = case.h_prev.shape
         case["dh"], case["dc"] = rng.normal(size=(N, H)), rng.normal(size=(N, H))

@@ -247,7 +247,17 @@ for seed, r in R["reset"].items():
     print(f"seed {seed}: carried during training {r['val_bpc_carried']:.3f} bpc, "
           f"reset at every chunk {r['val_bpc_reset']:.3f} bpc")
 reset_gap = [r["val_bpc_reset"] - r["val_bpc_carried"] for r in R["reset"].values()]
-print(f"cost of resetting: {min(reset_gap):+.3f} to {max(reset_gap):+.3f} bpc across {len(reset_gap)} seeds")
+print(f"reset minus carried: {min(reset_gap):+.3f} to {max(reset_gap):+.3f} bpc across {len(reset_gap)} seeds")
+assert max(abs(g) for g in reset_gap) < 0.03, "at 500 chunks, training with resets is neither clearly worse nor better"
+
+# %% [markdown]
+# A surprise, and an honest one: after 500 chunks, training with the state reset made **no consistent
+# difference** (a few hundredths of a bit either way, depending on the seed). At that point the model
+# has not yet learned to use context older than a chunk, so throwing it away during training costs
+# nothing yet. What the carried state is for shows in the trained model above: read with its state
+# carried, it spends fewer bits than with a reset every 64 characters, so it does use older context.
+# Whether a model trained with resets to the end would use less of it, we did not measure (that run
+# would double the LSTM's budget in `make results`).
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Cutting the gradient.** Without the cut, the gradient of chunk $k$ would flow back through chunks
@@ -301,18 +311,32 @@ rows = [("unigram", [base["unigram"]["test"]]), (f"Kneser–Ney {n_best}-gram", 
         (f"LSTM, H={S['H']['lstm']} (lr {R['best_lr']['lstm']})", [R["runs"]["lstm"][s]["test_bpc"] for s in seeds])]
 print(f"{'model':<32} {'test bpc':>10}   seeds {', '.join(seeds)}")
 for name, values in rows:
-    spread = f"{min(values):.3f}–{max(values):.3f}" if len(values) > 1 else f"{values[0]:.3f}"
-    print(f"{name:<32} {spread:>12}")
+    span = f"{min(values):.3f}–{max(values):.3f}" if len(values) > 1 else f"{values[0]:.3f}"
+    print(f"{name:<32} {span:>12}")
 print(f"(settings: {S['steps']} chunks of {S['N']} × {S['T']} characters, E = {S['E']}, clip {S['clip']})")
 
 # %%
 uni, kn = rows[0][1][0], rows[1][1][0]
 rnn_test, lstm_test = rows[2][1], rows[3][1]
 assert max(rnn_test) < uni and max(lstm_test) < uni, "every model beats the unigram"
-# ORDER_ASSERT
-ngram_wins = min(lstm_test) > kn
-print("the n-gram model beats every LSTM seed" if ngram_wins else
-      "some LSTM seeds beat the n-gram model" if max(lstm_test) > kn else "every LSTM seed beats the n-gram model")
+assert kn < min(lstm_test) and kn < min(rnn_test), "at this size and budget, the n-gram model wins on every seed"
+lstm_minus_rnn = [l - r for l, r in zip(lstm_test, rnn_test)]
+print(f"n-gram minus best LSTM seed: {kn - min(lstm_test):+.3f} bpc")
+print("LSTM minus RNN, seed by seed:", ", ".join(f"{d:+.3f}" for d in lstm_minus_rnn))
+assert max(lstm_minus_rnn) < 0.005 and np.mean(lstm_minus_rnn) < -0.03, "the LSTM is never worse, better on average"
+assert round(kn, 2) == 2.11 and all(0.2 < v - kn < 0.3 for v in lstm_test), "the numbers the text quotes"
+
+# %% [markdown]
+# **What the table says.** Both neural models are far better than the unigram, and the LSTM is never
+# worse than the plain RNN of the same size (better on average, by a few hundredths to a tenth of a bit
+# depending on the seed). But at this data size (400,000 training characters) and budget (1,500
+# updates, a few minutes of CPU per model), **the Kneser–Ney 9-gram beats both on every seed**, by about
+# a quarter of a bit per character. That is not the story the famous char-rnn samples tell, and it is the
+# honest one for a model of 100,000 weights: technical documentation repeats long strings (`>>> `,
+# `:ref:`, whole identifiers), and counting them is exactly what an n-gram model does best. The
+# validation curves below were still falling when training stopped; larger models, more text and longer
+# training are what let neural models pull ahead (Karpathy, Johnson & Fei-Fei 2015 trained on texts of
+# several megabytes, with up to millions of weights, and found the LSTM ahead of n-gram models).
 
 # %%
 fig, ax = plt.subplots(figsize=(6, 3))
@@ -348,6 +372,28 @@ for key, entry in R["long_range"].items():
         lr_rows[key, where] = (ngram, rnn_bits, lstm_bits)
         print(f"{key:<8} {where:<5} {entry['lstm'][0][where]['count']:>5} {ngram:7.2f} {spread(rnn_bits):>12} "
               f"{spread(lstm_bits):>12}")
+print(f"{'all':<8} {'':<5} {len(test_ids) - 1:>5} {kn:7.2f} {spread(rnn_test):>12} {spread(lstm_test):>12}")
+
+# %%
+ngram_far, rnn_far, lstm_far = lr_rows["``", "far"]
+assert max(lstm_far) < ngram_far < min(rnn_far), "closing a literal opened far back: LSTM < n-gram < RNN, every seed"
+assert all(l < r for l, r in zip(lstm_far, rnn_far))
+ngram_near, rnn_near, lstm_near = lr_rows["``", "near"]
+assert max(lstm_near) < ngram_near
+mixed = [key for key in (")", '"') if min(lr_rows[key, "far"][2]) < lr_rows[key, "far"][0] < max(lr_rows[key, "far"][2])]
+assert mixed == [")", '"'], "for ) and quotes, the LSTM's seeds fall on both sides of the n-gram"
+
+# %% [markdown]
+# Overall, the LSTM spends about a quarter of a bit *more* per character than the n-gram model. On one
+# kind of character it spends clearly *less*, on every seed: the backticks that close an inline literal
+# (``` ``like this`` ```). There, the n-gram model pays 4.9 bits when the opening was more than 8
+# characters back, and more (7.4 bits, over only 8 cases) even when it was within its window, because
+# short literals are rare strings; the LSTM pays 3.4 to 4.9 bits, near or far, and the RNN of the same
+# size 5.6 to 6.5 on far ones, worse than the n-gram. So the LSTM has learned something like "a literal
+# is open", which a plain RNN of the same size did not learn as well and counting cannot represent.
+# For parentheses and double quotes the picture is mixed: some seeds beat the n-gram on far closings,
+# others do not. The counts are small (20 to 36 cases of each kind in the test text), so read these
+# as indications, measured on every seed, not as precise numbers.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Sampling, and the temperature
@@ -382,6 +428,13 @@ for step, by_temp in R["samples"]["0"].items():
         print(f"--- after {step} chunks, temperature {temp} ---")
         print(by_temp[temp][:200])
 
+# %% [markdown]
+# After 100 chunks it has common letters, spaces and short fragments; after 500, words, markup and the
+# shape of code samples (`>>>`, indentation); after 1,500, mostly real words and plausible markup, still
+# without meaning. At temperature 0.5 every sample, primed with a newline, starts with a long run of
+# spaces (after a newline, indentation is the most likely thing in this text, and after a space another
+# space): low temperatures are safe but repetitive, and here they get stuck for a line or more.
+
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # And the trained model, now, at four temperatures, primed with a line of your choice (change `prime`:
 # the model first reads it, and its state then carries it):
@@ -411,12 +464,28 @@ for name, what in PROPERTIES.items():
     strength[name] = (trained, untrained)
     print(f"{name:<14} {spread(trained):>19} {spread(untrained):>14}   {what}")
 
+# %%
+column_trained, column_untrained = strength["column"]
+assert min(column_trained) > max(column_untrained), "a unit follows the line position better than chance, every seed"
+assert max(max(t) for t, _ in strength.values()) < 0.6, "no unit tracks any property cleanly"
+assert max(strength["in_word"][1]) > 0.4, "an untrained network already follows word boundaries"
+
+# %% [markdown]
+# An honest reading: **no unit of these small models tracks any of these properties cleanly** (no
+# correlation above 0.6 on the test text; Karpathy et al. found cleaner cells in larger models trained on
+# more text). The clearest is the **position in the line**: on every seed, some unit follows it better
+# than any unit of the untrained network does, though with a correlation of only 0.3 to 0.4. Units that
+# follow parentheses, literals or code lines appear on some seeds (up to 0.3 to 0.4) and not on others.
+# Word boundaries are followed as well by an *untrained* network: whether the current character is a
+# letter is in the input itself, so any network's state reflects it.
+
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# Here is the strongest trained unit of seed 0 colouring a stretch of test text (red: positive cell state,
+# Here is the line-position unit of seed 0 colouring a stretch of test text (red: positive cell state,
 # blue: negative), then its gates across one line.
 
 # %%
 best_name = max(PROPERTIES, key=lambda name: min(strength[name][0]) - max(strength[name][1]))
+assert best_name == "column"
 unit = R["cells"]["0"][best_name]["unit"]
 print(f"property {best_name!r}: unit {unit}, r = {R['cells']['0'][best_name]['report_r']:+.2f} on the test text")
 start = text.index("\n", len(train_ids) + len(val_ids) + 3000) + 1 - len(train_ids) - len(val_ids)
@@ -435,10 +504,18 @@ plt.show()
 # ## Summary
 #
 # - A character model is scored in bits per character on text it never trained on. Counting goes a long
-#   way on technical text: a Kneser–Ney 9-gram spends about 2.1 bits per character.
+#   way on technical text: a Kneser–Ney 9-gram spends 2.11 bits per character on the test text.
 # - Truncated BPTT carries the state from chunk to chunk (the model reads the text as one sequence) and
-#   cuts the gradient at each chunk's start (each update costs one chunk). Resetting the state throws
-#   context away; not cutting makes the $k$-th update cost $k$ chunks.
-# - Sampling divides the logits by the temperature before the softmax.
+#   cuts the gradient at each chunk's start (each update costs one chunk; without the cut, the $k$-th
+#   costs $k$). The trained LSTM uses context older than a chunk: resetting its state every 64 characters
+#   costs it bits. Training with resets made no measurable difference after 500 chunks.
+# - With about 98,000 weights and 1,500 updates, the LSTM (2.34–2.37 bpc over 4 seeds) is never worse
+#   than a tanh RNN of the same size (2.36–2.54), and the n-gram model beats both on every seed.
+# - Where the LSTM's memory shows: it closes inline literals (``` `` ```) opened far back with fewer bits
+#   than the n-gram model, on every seed, and the RNN does not.
+# - Sampling divides the logits by the temperature *before* the softmax; low temperatures repeat the
+#   most likely characters, high ones invent.
+# - The units of these small models track nothing cleanly; the clearest follows the position in the line,
+#   only a little better than chance.
 #
 # [← Previous: 10 · Training: RNN against LSTM](10_training_rnn_vs_lstm.ipynb)

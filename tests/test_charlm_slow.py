@@ -76,17 +76,46 @@ def test_order_of_the_table(record):
     kn = R["baselines"]["kn"][str(R["baselines"]["best_order"])]["test"]
     lstm, rnn = _tests(R, "lstm"), _tests(R, "rnn")
     assert kn < uni and rnn.max() < uni and lstm.max() < uni
-    assert lstm.max() < rnn.min(), "the LSTM beats the RNN of the same size on every seed"
-    assert kn < lstm.min(), "the n-gram model beats the LSTM on every seed at this budget"
+    assert kn < lstm.min() and kn < rnn.min(), "the n-gram model beats both neural models on every seed"
+    assert round(kn, 2) == 2.11 and np.all((lstm - kn > 0.2) & (lstm - kn < 0.3)), "the lesson's numbers"
+    diff = lstm - rnn
+    assert diff.max() < 0.005 and diff.mean() < -0.03, "the LSTM is never worse than the RNN, better on average"
 
 
 def test_each_model_had_its_own_best_rate_inside_the_grid(record):
     R = record["data"]
     lrs = SETTINGS["lrs"]
     for kind in ("lstm", "rnn"):
-        assert R["best_lr"][kind] == min(lrs, key=lambda lr: R["lr_sweep"][kind][str(lr)])
+        best = min(lrs, key=lambda lr: R["lr_sweep"][kind][str(lr)])
+        assert R["best_lr"][kind] == best
+        assert lrs[0] < best < lrs[-1], "the best rate is inside the grid, not at its edge"
 
 
-def test_resetting_the_state_costs_on_every_seed(record):
+def test_resetting_the_state_makes_no_consistent_difference_at_500_chunks(record):
     gaps = [r["val_bpc_reset"] - r["val_bpc_carried"] for r in record["data"]["reset"].values()]
-    assert len(gaps) == len(SEEDS) and min(gaps) > 0
+    assert len(gaps) == len(SEEDS) and max(abs(g) for g in gaps) < 0.03
+    assert min(gaps) < 0 < max(gaps), "the sign depends on the seed"
+
+
+def test_closing_literals_far_back(record):
+    entry = record["data"]["long_range"]["``"]
+    ngram = entry["lstm"][0]["far"]["ngram"]
+    lstm = [run["far"]["model"] for run in entry["lstm"]]
+    rnn = [run["far"]["model"] for run in entry["rnn"]]
+    assert max(lstm) < ngram < min(rnn), "LSTM < n-gram < RNN on closing literals opened far back, every seed"
+    for key in (")", '"'):
+        far = record["data"]["long_range"][key]
+        values = [run["far"]["model"] for run in far["lstm"]]
+        assert min(values) < far["lstm"][0]["far"]["ngram"] < max(values), "mixed, as the lesson says"
+
+
+def test_cells_claims(record):
+    R = record["data"]
+    seeds = [str(s) for s in SEEDS]
+
+    def strength(table, name):
+        return [abs(table[s][name]["report_r"]) for s in seeds]
+
+    assert min(strength(R["cells"], "column")) > max(strength(R["cells_untrained"], "column"))
+    assert max(max(strength(R["cells"], name)) for name in R["cells"]["0"]) < 0.6, "no clean cell"
+    assert max(strength(R["cells_untrained"], "in_word")) > 0.4

@@ -246,8 +246,9 @@ assert min(cost_of_reset) > 0.05, "every trained LSTM uses context older than 64
 # %% [markdown]
 # Resetting costs every seed's model 0.12 to 0.15 bits per character, most of it at the start of each
 # chunk, where the model has no context at all. Training with the state reset at every chunk is the same
-# mistake at training time: the model is never shown an incoming state to learn from. `make results` trained the LSTM both ways for 500 chunks (same seeds, same
-# data, same learning rate), then read the validation text with the state carried:
+# mistake at training time: the model is never shown an incoming state to learn from. `make results`
+# trained the LSTM both ways for 500 chunks (same seeds, same data, same learning rate), then read the
+# validation text with the state carried:
 
 # %%
 for seed, r in R["reset"].items():

@@ -409,4 +409,4 @@ assert write_spread[1:-1].mean() > 1.5 * write_spread[0], "the gap's writes depe
 # That closes the course: from the notes' conveyor belt to a measured claim.
 #
 # [← Previous: 09 · Backpropagation through an LSTM](09_backprop_through_lstm.ipynb) ·
-# [Back to the start: 01 · Sequences and RNNs](01_sequences_and_rnns.ipynb)
+# [Next: 11 · An LSTM on real text →](11_lstm_on_real_text.ipynb)

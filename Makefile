@@ -15,7 +15,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: install lab test test-fast nbval exercises notebooks time bench reference site slides results clean
+.PHONY: install lab test test-fast nbval exercises notebooks time bench reference site slides results grade clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ nbval: $(STAMP)
 ## make exercises: regenerate the learner notebooks from the lessons.
 exercises: $(STAMP)
 	$(PY) -m lstm_course.cli exercises
+
+## make grade DIR=submissions/ OUT=grades.csv [ARGS="--jobs 4 --resume"]: grade a class, each
+## submission in a bubblewrap sandbox (README, "Grading a class").
+grade: $(STAMP)
+	@test -n "$(DIR)" || { echo 'usage: make grade DIR=submissions/ OUT=grades.csv [ARGS="--jobs 4"]'; exit 2; }
+	$(PY) -m lstm_course.cli grade "$(DIR)" --output "$(or $(OUT),grades.csv)" $(ARGS)
 
 ## make notebooks: rebuild the lesson notebooks from lessons/*.py and execute them.
 notebooks: $(STAMP)

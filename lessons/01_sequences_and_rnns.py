@@ -81,6 +81,26 @@ plt.show()
 # horizontal line is the only road along which anything from the past can reach the present: we will
 # call it the RNN's **main line**.
 
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Reading the diagrams
+#
+# The notes, and the course's diagrams, follow the pictures of Christopher Olah's blog post
+# *Understanding LSTM Networks* (2015), which is also where both examples above come from (and the
+# two of lessons 04 and 07). The notes ask us to "get comfortable with the notation" but leave out
+# the post's legend, so here it is, as our diagrams use it:
+#
+# | in the diagrams | what it means |
+# |---|---|
+# | a box with $\sigma$ or $\tanh$ | a **neural-network layer**: a learnt weight matrix and bias, then that activation |
+# | a circle with $\times$ or $+$, an oval with $\tanh$ | a **pointwise operation**, element by element, with nothing learnt |
+# | a line with an arrow | a **vector** carried from one place to another |
+# | two lines that merge | **concatenation**: the vectors placed side by side, as $[h_{t-1}, x_t]$ |
+# | a line that forks | a **copy**: the same vector goes both ways |
+#
+# In the LSTM diagrams from lesson 03 on, each layer has its own colour, and the cell state is the
+# orange line across the top. Every work the course cites is listed in `docs/references.md` (the
+# *References* page of the course website).
+
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Stress that the unrolled picture is not a deeper network with different weights in each layer: it
 # is one small network used T times. That is why an RNN can read sequences of any length, and also

@@ -24,12 +24,11 @@
 #
 # - See the cell state as a "memory lane" running beside the RNN's single main line.
 # - Show, and measure, that along the cell state $\partial c_T / \partial c_t$ is simply the product
-#   of the forget gates.
-# - Compute how fast such a product shrinks over 100 steps, and why the forget gate's initial bias
-#   decides it (Gers et al. 2000; Jozefowicz et al. 2015).
-# - Measure the gradient 50 steps back in untrained RNNs and LSTMs, and state honestly what the cell
-#   state does not fix.
-# - Exercise: the product of the forget gates.
+#   of one factor per step, each between 0 and 1.
+# - Compute how fast such a product shrinks over 100 steps.
+# - Say what the cell state adds, what it does not fix, and where the idea came from (the constant
+#   error carousel of Hochreiter & Schmidhuber 1997).
+# - Exercise: the product of the factors.
 #
 # **Prerequisites:** [02 · Why plain RNNs forget](02_why_rnns_forget.ipynb): backpropagation through
 # time, and why a product of many Jacobians vanishes or explodes.
@@ -43,12 +42,11 @@ plt.rcParams["figure.dpi"] = 72  # small stored figures
 import dataclasses
 
 from lstm_course.activations import sigmoid
-from lstm_course.analysis import cell_path_gradient, forget_gate_product, hidden_gradient_norms
+from lstm_course.analysis import cell_path_gradient, forget_gate_product
 from lstm_course.checks import check_forget_product
 from lstm_course.diagrams import draw_lstm_cell, draw_memory_lanes
 from lstm_course.lstm import init_lstm_params, lstm_forward, lstm_step_forward
-from lstm_course.plots import PALETTE, plot_gradient_norms_vs_lag
-from lstm_course.rnn import init_rnn_params
+from lstm_course.plots import PALETTE
 from lstm_course.tasks import delayed_recall
 
 np.set_printoptions(precision=3, suppress=True)
@@ -65,7 +63,8 @@ ax = draw_memory_lanes(steps=3)
 plt.show()
 
 # %% [markdown]
-# Picture the memory lane as a conveyor belt running straight through every step. The step does not
+# Picture the memory lane as a conveyor belt running straight through every step (the picture is
+# Olah's, 2015, like the notes' diagrams). The step does not
 # rebuild what is on the belt; it only touches it in two light ways: it *scales* it, elementwise, by
 # a number between 0 and 1 (how much to keep), and it *adds* new content. Whatever the step leaves
 # alone travels on to the next step as it is, so something placed on the belt early can still be
@@ -93,7 +92,8 @@ plt.show()
 #
 # $$c_t = f_t \odot c_{t-1} + i_t \odot \tilde c_t ,$$
 #
-# where $f_t$, the **forget gate**, is a sigmoid output in $(0, 1)$ for every unit; $i_t \odot
+# where $f_t$ is a factor in $(0, 1)$ for every unit, computed afresh at each step by a small layer
+# called the **forget gate** (lesson 04 builds it; here only its values matter); $i_t \odot
 # \tilde c_t$ is the new content (lesson 05), and $\odot$ is elementwise multiplication. Nothing
 # else ever happens to $c_{t-1}$ on its way to $c_t$.
 
@@ -174,9 +174,9 @@ check_forget_product(forget_product)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## A hundred steps
 #
-# How fast does such a product shrink? Suppose every forget gate sat at the same value for 100
-# steps. A gate's value is $\sigma(a)$ of its pre-activation $a$; in an untrained network the weights
-# are small, so $a$ stays close to the gate's bias $b_f$. Three choices of that bias:
+# How fast does such a product shrink? Suppose the factor sat at the same value for 100 steps. Three
+# values: 0.5, 0.73 and 0.95. (They are $\sigma(0)$, $\sigma(1)$ and $\sigma(3)$, the sigmoid of
+# 0, 1 and 3; lesson 04 shows why an untrained forget gate starts near such values.)
 
 # %%
 biases = np.array([0.0, 1.0, 3.0])
@@ -201,97 +201,35 @@ plt.show()
 
 # %% [markdown]
 # With $f = 0.5$ the lane halves whatever it carries at every step: after 100 steps,
-# $10^{-30}$, no better than a plain RNN. With $f = \sigma(1) \approx 0.73$ it is $2.5 \cdot
-# 10^{-14}$. With $f = \sigma(3) \approx 0.95$ almost a hundredth survives. The forget gate's
-# bias at initialisation decides which of these worlds training *starts* in.
+# $10^{-30}$, no better than a plain RNN. With $f = 0.73$ it is $2.5 \cdot 10^{-14}$. With
+# $f = 0.95$ almost a hundredth survives. A lane is only as good as its factors: they must stay
+# close to 1 for anything to cross a long gap. The difference from the RNN is that these factors
+# are one number per unit, with no weight matrix in between, and the network sets them itself.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## Measured: 50 steps back in untrained networks
+# ## Where the idea comes from
 #
-# Real gates are not constant, and the lane is not the only road: the gates read $h_{t-1}$, so a
-# gradient can also leave the lane, go through $h$ and the gates, and come back. So we measure the
-# whole thing. For four untrained networks with $H = 64$ (a tanh RNN, and LSTMs with forget bias 0,
-# 1 and 3) we take 16 delayed-recall sequences of 50 steps, put a random unit-length gradient on the
-# last hidden state $h_T$, backpropagate it with the package's backward steps, and record the size of
-# the gradient on the whole state ($h$, and for the LSTM also $c$) at every lag. At lag 0 it is 1,
-# so the value at lag 50 is the fraction that survives 50 steps.
-
-# %%
-D, H, T = 13, 64, 50
-xs, _ = delayed_recall(16, gap=T - 2, rng=rng)  # (16, 50, 13)
-nets = {"tanh RNN": init_rnn_params(D, H, rng)}
-for b in (0.0, 1.0, 3.0):
-    nets[f"LSTM, forget bias {b:.0f}"] = init_lstm_params(D, H, rng, forget_bias=b)
-grad = {name: hidden_gradient_norms(p, xs, rng=rng, wrt="state") for name, p in nets.items()}  # (16, 51)
-survives = {name: float(np.median(g[:, 50] / g[:, 0])) for name, g in grad.items()}
-
-print(f"{'':>22} {'lag 50 / lag 0':>15} {'lane alone (median f product)':>31}")
-for name, p in nets.items():
-    lane_only = "" if name == "tanh RNN" else f"{np.median(cell_path_gradient(p, xs)[:, 50]):.1e}"
-    print(f"{name:>22} {survives[name]:15.1e} {lane_only:>31}")
-
-# %%
-fig, ax = plt.subplots(figsize=(6.5, 3.4))
-plot_gradient_norms_vs_lag(np.arange(T + 1), grad, ax=ax)
-ax.set_ylabel("gradient on the state")
-ax.set_title("untrained, H = 64 (median of 16 sequences, band: min to max)", fontsize=10)
-ax.legend(frameon=False, fontsize=8, loc="lower left")
-plt.show()
-
-# %%
-rnn_, fb0, fb1, fb3 = (survives[name] for name in nets)
-assert max(rnn_, fb0) < fb1 < fb3, "the ordering: RNN and LSTM bias 0 < LSTM bias 1 < LSTM bias 3"
-assert rnn_ < 1e-9 and fb0 < 1e-9, "RNN and LSTM with forget bias 0: essentially nothing survives"
-assert 1e-6 < fb1 < 1e-2, "forget bias 1: a small but usable fraction survives"
-assert fb1 > 1e4 * max(rnn_, fb0) and fb3 > 0.1, "raising the bias gains orders of magnitude"
-print("all claims hold")
-
-# %% [markdown]
-# The numbers tell the story of the forget bias. With bias 0 an untrained LSTM keeps no more of the
-# gradient than the plain RNN: both are of order $10^{-11}$ after 50 steps (which of the two comes
-# out ahead changes with the random weights). The lane is there, but its gates are half shut. With
-# bias 1, about $10^{-4}$ survives, and with bias 3 the gradient arrives at full size. (The measured gradient is larger than the lane-only product in the
-# last column because the detours through $h$ and the gates add to it in an untrained network; the
-# ordering is the same.)
-
-# %% [markdown] slideshow={"slide_type": "slide"}
-# ## Why the forget bias is a design decision
-#
-# - The forget gate itself came after the first LSTM. The cell of Hochreiter & Schmidhuber (1997)
-#   carried its content with a fixed factor of 1, so its lane could never lose a gradient, but it
-#   could not drop stale content either. Gers, Schmidhuber & Cummins (2000) added the forget gate to
-#   let the cell reset itself; the price is that the factor is now learnt, and can start out small.
-# - Jozefowicz, Zaremba & Sutskever (2015) searched through thousands of recurrent architectures and
-#   found that adding 1 to the LSTM's forget-gate bias at initialisation closes the gap between the
-#   LSTM and the GRU, its best-known rival.
-#   Libraries disagree on the default: Keras adds 1 to the forget bias, PyTorch starts every bias
-#   near 0. This package's `init_lstm_params` takes `forget_bias` explicitly (default 1), and lesson
-#   10 measures what 1 and 3 do to training on long gaps.
-# - A large bias is not free: a cell that keeps everything at first must *learn* to forget what no
-#   longer matters. That is the forget gate's job, lesson 04.
+# The lane is the LSTM's founding idea. The cell of Hochreiter & Schmidhuber (1997) carried its
+# content from step to step with a fixed factor of exactly 1, so that an error signal could circulate
+# along it unchanged for as long as needed; they called it the **constant error carousel**. Such a
+# lane never loses a gradient, but it cannot drop stale content either. Gers, Schmidhuber & Cummins
+# (2000) replaced the fixed 1 by a learnt factor, the forget gate, which lets the cell reset itself;
+# the price is that the factor can now be small. Lesson 04 builds that gate and looks at where it
+# starts.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## What the cell state does not fix
 #
-# The lane adds a road on which gradients can survive. It does not repair the other roads, and it
-# does not make every gradient well-behaved:
+# The lane adds a road on which information and gradients can survive. It does not repair the other
+# road, and it does not make every gradient well-behaved:
 #
-# - **The hidden path still vanishes.** If we cut the lane (keep only the routes through $h$ and the
-#   gates), the gradient 50 steps back is as hopeless as in a plain RNN. Measured below on the LSTM
-#   with forget bias 3. Lesson 09 plots the two paths side by side.
-# - **Along the lane, gates below 1 still shrink the gradient**, only slowly; over a long enough gap
-#   even $0.95^k$ becomes small.
-# - **Nothing here prevents exploding gradients.** With the gates wide open the gradient above even
-#   grew a little over 50 steps, and the detours through $h$ can still blow up. LSTMs are trained
-#   with gradient clipping too (Pascanu, Mikolov & Bengio 2013); every run in this course clips at 1.
-
-# %%
-lstm3 = nets["LSTM, forget bias 3"]
-hidden_only = hidden_gradient_norms(lstm3, xs, rng=rng, path="hidden")  # the lane cut at every step
-hidden_50 = float(np.median(hidden_only[:, 50] / hidden_only[:, 0]))
-print(f"LSTM, forget bias 3, 50 steps back: whole state {fb3:.1e}, hidden path alone {hidden_50:.1e}")
-assert hidden_50 < 1e-20 < 0.1 < fb3, "an LSTM does not stop the hidden path from vanishing"
-assert fb3 > 1, "with the gates wide open the gradient even grew over 50 steps"
+# - **The main line is still there.** The gates read $h_{t-1}$, so a gradient can also leave the
+#   lane, run along the hidden states, and come back; the route through the hidden states alone
+#   still vanishes as in lesson 02. Lesson 09 measures the whole gradient route by route.
+# - **Along the lane, factors below 1 still shrink the gradient**, only slowly; over a long enough
+#   gap even $0.95^k$ becomes small.
+# - **Nothing here prevents exploding gradients.** LSTMs are trained with gradient clipping too
+#   (lesson 02; Pascanu, Mikolov & Bengio 2013); every run in this course clips at 1.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
@@ -301,14 +239,12 @@ assert fb3 > 1, "with the gates wide open the gradient even grew over 50 steps"
 #   addition.
 # - Along the lane, $\partial c_T / \partial c_{T-k}$ is the product of the forget gates
 #   $f_T \odot \cdots \odot f_{T-k+1}$: checked by backpropagation and by nudging $c_0$.
-# - Over 100 steps that product is $8 \cdot 10^{-31}$ for $f = \sigma(0)$, $2.5 \cdot 10^{-14}$ for
-#   $\sigma(1)$ and about $8 \cdot 10^{-3}$ for $\sigma(3)$: the forget bias at initialisation decides
-#   whether long gaps start out learnable (Gers et al. 2000; Jozefowicz et al. 2015).
-# - Measured on untrained networks ($H = 64$), the fraction of the gradient that survives 50 steps:
-#   tanh RNN and LSTM with forget bias 0 alike below $10^{-9}$ (about $4 \cdot 10^{-11}$ here), LSTM
-#   with bias 1 between $10^{-6}$ and $10^{-2}$ (about $10^{-4}$), bias 3 above 0.1.
-# - Limits: the hidden path still vanishes, gates below 1 still shrink the lane's gradient, and
-#   nothing here stops explosions: clip.
+# - Over 100 steps that product is $8 \cdot 10^{-31}$ for $f = 0.5$, $2.5 \cdot 10^{-14}$ for
+#   $f = 0.73$ and about $8 \cdot 10^{-3}$ for $f = 0.95$: the factors must stay near 1.
+# - The lane is the constant error carousel of Hochreiter & Schmidhuber (1997), with the fixed
+#   factor 1 made learnable by the forget gate (Gers et al. 2000).
+# - Limits: the main line is still there and still vanishes, factors below 1 still shrink the lane's
+#   gradient, and nothing here stops explosions: clip.
 #
 # [← Previous: 02 · Why plain RNNs forget](02_why_rnns_forget.ipynb) ·
 # [Next: 04 · The forget gate →](04_the_forget_gate.ipynb)

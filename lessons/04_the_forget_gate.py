@@ -23,11 +23,12 @@
 #   one number between 0 and 1 for each unit of the cell state.
 # - Read those numbers: 1 keeps a unit as it is, 0 wipes it, anything between keeps a fraction.
 # - Follow a worked example with weights set by hand: a new subject in a sentence erases the old
-#   subject's gender from the cell and leaves everything else alone.
+#   subject's gender from the cell and leaves everything else alone (an example from Olah 2015).
+# - See why the gate's bias decides how much an untrained cell keeps.
 # - Exercise: write the forget gate.
 #
-# **Prerequisites:** [03 · The cell state](03_the_cell_state.ipynb) (the memory lane, and why
-# the forget gate's bias matters); NumPy matrix products.
+# **Prerequisites:** [03 · The cell state](03_the_cell_state.ipynb) (the memory lane, and why its
+# factors must stay near 1); NumPy matrix products.
 
 # %%
 import numpy as np
@@ -38,8 +39,8 @@ plt.rcParams["figure.dpi"] = 72  # small stored figures
 from lstm_course.activations import sigmoid
 from lstm_course.checks import check_forget_gate
 from lstm_course.diagrams import GATE_COLORS, draw_lstm_cell
-from lstm_course.lstm import LSTMParams, lstm_forward
-from lstm_course.tasks import one_hot
+from lstm_course.lstm import LSTMParams, init_lstm_params, lstm_forward, lstm_step_forward
+from lstm_course.tasks import delayed_recall, one_hot
 
 np.set_printoptions(precision=3, suppress=True)
 
@@ -73,10 +74,20 @@ plt.show()
 # %%
 c_old = np.array([0.8, -0.6, 0.5])
 f_demo = sigmoid(np.array([6.0, 0.0, -6.0]))  # pre-activations: large, zero, very negative
-kept = f_demo * c_old
 print("forget gate f:   ", f_demo)
 print("old cell c_prev: ", c_old)
-print("kept f * c_prev: ", kept)
+print("kept f * c_prev: ", f_demo * c_old)
+
+# The same through the package's LSTM: one step, all weights zero, forget biases (6, 0, -6), and
+# the input gate shut (bias -40, so i * g adds about 1e-18): the new cell is what the gate kept.
+shut = {}
+for k in "ifgo":  # one input (D = 1), three units (H = 3)
+    shut.update({f"W_x{k}": np.zeros((1, 3)), f"W_h{k}": np.zeros((3, 3)), f"b_{k}": np.zeros(3)})
+shut.update(b_f=np.array([6.0, 0.0, -6.0]), b_i=np.full(3, -40.0))
+_, c_new, _ = lstm_forward(np.zeros((1, 1, 1)), None, c_old[None], LSTMParams(**shut))
+kept = c_new[0, -1]
+print("c_t from lstm_forward:", kept)
+assert np.allclose(kept, f_demo * c_old, rtol=0, atol=1e-15), "the lane's first operation is f * c_prev"
 assert abs(kept[0] - c_old[0]) < 0.01 * abs(c_old[0]), "f close to 1 keeps the unit"
 assert abs(kept[1] - 0.5 * c_old[1]) < 1e-12, "f = 0.5 keeps half"
 assert abs(kept[2]) < 0.01 * abs(c_old[2]), "f close to 0 wipes the unit"
@@ -84,8 +95,15 @@ assert abs(kept[2]) < 0.01 * abs(c_old[2]), "f close to 0 wipes the unit"
 # %% [markdown]
 # The first unit survives almost untouched, the second is halved, the third is gone. The gate
 # does not read the cell state itself: it decides from $h_{t-1}$ and $x_t$ alone, one decision per
-# unit. (Some LSTM variants let the gates look at the cell as well, with "peephole" connections;
-# Gers, Schraudolph & Schmidhuber 2002. The standard LSTM here does not.)
+# unit. (Some LSTM variants let the gates look at the cell as well, with "peephole" connections,
+# proposed by Gers & Schmidhuber (2000) and used for precise timing by Gers, Schraudolph &
+# Schmidhuber (2002). The standard LSTM here does not.)
+#
+# The notes put the forget gate's job as deciding "whether the information from the previous
+# state's output should be pushed to the memory lane, and to what extent". More precisely: the gate
+# *reads* the previous output $h_{t-1}$ (with $x_t$) to make its decision, but what it scales is the
+# cell state $c_{t-1}$ that is already on the lane. It pushes nothing onto the lane; adding new
+# content is the input gate's job (lesson 05).
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # A common slip: reading 0 as "keep" because "forget = 0" sounds like "forget nothing". The gate
@@ -208,8 +226,46 @@ plt.show()
 #
 # Forgetting also adds up over time. A gate a little below 1 at every step keeps the product
 # $f_1 f_2 \cdots f_T$ of lesson 03, which decides how long anything survives on the memory lane.
-# That is why the forget gate's bias is usually started positive, so that an untrained cell keeps
-# by default (Gers et al. 2000; Jozefowicz et al. 2015).
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The forget gate's bias
+#
+# Before training, the weights are small and random, so the gate's pre-activation
+# $x_t W_{xf} + h_{t-1} W_{hf} + b_f$ stays close to its bias $b_f$, and the gate starts near
+# $\sigma(b_f)$: 0.5 for a bias of 0, 0.73 for 1, 0.95 for 3, the three factors of lesson 03's
+# hundred steps. We check it on untrained LSTMs of 64 units reading 16 random sequences of 50 steps.
+
+# %%
+x_check, _ = delayed_recall(16, gap=48, rng=np.random.default_rng(0))  # (16, 50, 13)
+f_median = {}
+for bias in (0.0, 1.0, 3.0):
+    untrained = init_lstm_params(13, 64, np.random.default_rng(1), forget_bias=bias)
+    h, c, f_seen = np.zeros((16, 64)), np.zeros((16, 64)), []
+    for t in range(x_check.shape[1]):
+        h, c, step = lstm_step_forward(x_check[:, t], h, c, untrained)
+        f_seen.append(step.f)  # (16, 64): this step's forget gate
+    f_seen = np.array(f_seen)
+    f_median[bias] = float(np.median(f_seen))
+    print(f"forget bias {bias:.0f}: sigma(bias) = {sigmoid(bias):.3f}; the gate over 50 steps: median "
+          f"{f_median[bias]:.3f}, 5th to 95th percentile {np.percentile(f_seen, 5):.3f} to "
+          f"{np.percentile(f_seen, 95):.3f}")
+    assert abs(f_median[bias] - sigmoid(bias)) < 0.05, "an untrained gate starts near sigma(bias)"
+
+# %% [markdown]
+# So the bias decides which of lesson 03's worlds training *starts* in: with a bias of 0, half of
+# the cell is lost at every step and almost nothing crosses a long gap; with a bias of 1 or 3, much
+# more does. The network can move its gates later, but only if some signal from far back reaches it
+# first (lessons 09 and 10 measure how much does).
+#
+# - Gers, Schmidhuber & Cummins (2000), who added the forget gate, already started its bias
+#   positive, so that a new cell keeps by default.
+# - Jozefowicz, Zaremba & Sutskever (2015) searched through thousands of recurrent architectures and
+#   found that adding 1 to the LSTM's forget-gate bias at initialisation closes most of the gap between
+#   the LSTM and the GRU, its best-known rival. Libraries disagree on the default: Keras adds 1 to the
+#   forget bias, PyTorch starts every bias near 0. This package's `init_lstm_params` takes
+#   `forget_bias` explicitly (default 1), and lesson 10 races LSTMs with biases 1 and 3.
+# - A large bias is not free: a cell that keeps everything at first must *learn* to forget what no
+#   longer matters, which is the gate's whole job.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercise: the forget gate
@@ -237,6 +293,9 @@ check_forget_gate(forget_gate)
 #   shrink a unit, never grow it or flip its sign.
 # - In the hand-built example a name drove the gate on the "gender" unit to 0.002, leaving less
 #   than 1 % of Alice's gender, while the other units kept more than 99 % of their value.
+# - Untrained, the gate sits near $\sigma(b_f)$: its bias decides how much of the cell survives a long
+#   gap at the start of training, which is why it is started positive (Gers et al. 2000; Jozefowicz
+#   et al. 2015).
 # - Forgetting is one decision; writing something new is another. That is the next lesson.
 #
 # [← Previous: 03 · The cell state](03_the_cell_state.ipynb) ·

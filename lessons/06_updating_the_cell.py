@@ -166,7 +166,24 @@ for name, (f, i) in cases.items():
     print(f"{name:>10}: f = {f:.0f}, i = {i:.0f}  ->  c = {f:.0f} * {c_prev_demo} + {i:.0f} * ({g_demo})"
           f" = {results[name]:+.1f}")
 expected = {"keep": c_prev_demo, "erase": 0.0, "overwrite": g_demo, "accumulate": c_prev_demo + g_demo}
-assert all(abs(results[k] - expected[k]) < 1e-12 for k in cases)
+
+
+def one_unit_lstm(f_bias, i_bias, g_value):
+    """An LSTM of one unit whose weights are zero: its gates are sigmoid(bias), its candidate g_value."""
+    zeros = {}
+    for k in "ifgo":
+        zeros.update({f"W_x{k}": np.zeros((1, 1)), f"W_h{k}": np.zeros((1, 1)), f"b_{k}": np.zeros(1)})
+    return LSTMParams(**{**zeros, "b_f": np.array([f_bias]), "b_i": np.array([i_bias]),
+                         "b_g": np.array([np.arctanh(g_value)])})
+
+
+# the same four corners through the package's LSTM step: a bias of +40 or -40 pins a gate at 1 or 0
+# (to within 1e-17)
+for name, (f, i) in cases.items():
+    p1 = one_unit_lstm(40.0 if f else -40.0, 40.0 if i else -40.0, g_demo)
+    _, c_step, _ = lstm_step_forward(np.zeros((1, 1)), np.zeros((1, 1)), np.array([[c_prev_demo]]), p1)
+    assert abs(c_step[0, 0] - expected[name]) < 1e-12, f"{name}: lstm_step_forward gives {c_step[0, 0]}"
+print("lstm_step_forward agrees on all four corners")
 
 # %% [markdown]
 # Real gates sit between these corners, so most updates are a blend: keep most of the old value,
@@ -189,8 +206,12 @@ _, c_long, _ = lstm_forward(x_const, None, None, random_params)
 growth = np.abs(c_long[0]).max(axis=1)  # (T,): the largest |c_t| over the units
 steps_taken = np.arange(1, 201)
 print(f"largest |c_t| after 10, 50, 200 steps: {growth[9]:.2f}, {growth[49]:.2f}, {growth[199]:.2f}")
-assert np.all(growth < steps_taken), "|c_t| < t when c_0 = 0"
-assert growth[199] > 2.0, "and the cell does leave [-1, 1]"
+assert growth[199] > 2.0, "the cell does leave [-1, 1]"
+# the bound is tight: with both gates wide open and a candidate of almost 1, the cell gains almost 1
+# at every step
+_, c_open, _ = lstm_forward(np.zeros((1, 200, 1)), None, None, one_unit_lstm(40.0, 40.0, 1 - 1e-9))
+print(f"gates open, candidate 1: c after 200 steps = {c_open[0, -1, 0]:.6f}")
+assert np.all(growth < steps_taken) and abs(c_open[0, -1, 0] - 200) < 1e-6, "|c_t| < t, and t is reached"
 
 # %% [markdown]
 # Two consequences for the next lessons. The hidden state is computed from a cell that may be

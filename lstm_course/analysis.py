@@ -33,11 +33,11 @@ from .validation import as_real_array, check_instance, check_ndim, check_shape
 
 __all__ = [
     "StateGradients", "backprop_from_last_step", "hidden_gradient_norms", "cell_path_gradient",
-    "forget_gate_product", "gradient_bound", "largest_singular_value",
+    "forget_gate_product", "gradient_bound", "largest_singular_value", "gradient_routes",
 ]
 
 WRT = ("h", "c", "state")
-PATHS = ("all", "hidden")
+PATHS = ("all", "hidden", "cell")
 
 
 class StateGradients(NamedTuple):
@@ -134,6 +134,8 @@ def _backward(params, caches, dh_last, dc_last, path="all"):
         dh_all[:, t], dc_all[:, t] = dh, dc
         if path == "hidden":  # cut the link c_{t-1} -> c_t: only the hidden route is left
             dc = np.zeros_like(dc)
+        elif path == "cell":  # cut the link h_{t-1} -> step t: only the lane is left
+            dh = np.zeros_like(dh)
     return dh_all, dc_all, dx_all
 
 
@@ -201,10 +203,13 @@ def hidden_gradient_norms(params, x, upstream=None, *, rng=None, h0=None, c0=Non
         Which state the gradient is taken on at step T - k: the hidden state h, the cell
         state c (LSTM only), or both together ("state": the norm of the concatenation
         [dL/dh, dL/dc]; the same as "h" for an RNN).
-    path : {"all", "hidden"}
+    path : {"all", "hidden", "cell"}
         "all" follows every route back in time. "hidden" (LSTM only) cuts the direct link
-        c_{t-1} -> c_t at every step, leaving only the route through the hidden states
-        (compare :func:`cell_path_gradient`, the route along the cell state alone).
+        c_{t-1} -> c_t at every step (except the one out of the state at T - k itself), leaving
+        only the route through the hidden states and the gates. "cell" (LSTM only) cuts the
+        link h_{t-1} -> step t at every step, leaving only the lane c_{T-k} -> ... -> c_T -> h_T
+        (use it with wrt="c"; compare :func:`cell_path_gradient`, which starts on c_T).
+        :func:`gradient_routes` compares the three.
 
     Returns
     -------
@@ -239,8 +244,8 @@ def hidden_gradient_norms(params, x, upstream=None, *, rng=None, h0=None, c0=Non
     is_rnn = isinstance(params, RNNParams)
     if is_rnn and wrt == "c":
         raise ValueError("wrt='c' needs an LSTM: a plain RNN has no cell state")
-    if is_rnn and path == "hidden":
-        raise ValueError("path='hidden' needs an LSTM: a plain RNN has only the hidden path")
+    if is_rnn and path != "all":
+        raise ValueError(f"path={path!r} needs an LSTM: a plain RNN has only the hidden path")
     if upstream is not None and rng is not None:
         raise ValueError("give upstream or rng, not both")
     N, T, _ = x.shape
@@ -277,6 +282,46 @@ def hidden_gradient_norms(params, x, upstream=None, *, rng=None, h0=None, c0=Non
     # grads[n * H + j, k] is row j of the Jacobian dh_T / d(state)_{T-k} of sequence n
     J = grads.reshape(N, H, T + 1, grads.shape[2]).transpose(0, 2, 1, 3)  # (N, T + 1, H, .)
     return np.linalg.norm(J, ord=2, axis=(2, 3))
+
+
+def gradient_routes(params, x, h0=None, c0=None):
+    """The size of dh_T/dc_{T-k} in an LSTM, in full and along its two pure routes, for every lag k.
+
+    A cell state c_{T-k} reaches the last hidden state h_T along many routes. Each step back
+    from c_t, a gradient can stay on the lane (times f_t, elementwise) or leave it through h_{t-1}
+    and the four layers that read it (a matrix product), and at the next step choose again.
+    The Jacobian sums every such route; this function measures the sum and its two pure routes.
+
+    Parameters
+    ----------
+    params : LSTMParams
+    x : ndarray of shape (N, T, D)
+    h0, c0 : ndarray of shape (N, H), optional
+        Initial states (zeros if None).
+
+    Returns
+    -------
+    dict of str to ndarray of shape (N, T + 1), indexed by lag
+        "full": the spectral norm of dh_T/dc_{T-k}, every route;
+        "cell": the lane alone, c_{T-k} -> ... -> c_T -> h_T, a diagonal Jacobian
+        diag(o_T * (1 - tanh(c_T)^2) * f_T * ... * f_{T-k+1});
+        "hidden": leave the lane at once, c_{T-k} -> c_{T-k+1} -> h_{T-k+1} -> ... -> h_T, and
+        never come back.
+        As everywhere in this module, the gradient on c_t holds h_t fixed, so lag 0 is zero;
+        at lag 1 the three are the same Jacobian, diag(o_T * (1 - tanh(c_T)^2) * f_T). The full
+        Jacobian is the sum of the two pure routes and of the *mixed* routes that go back and
+        forth between the lane and the hidden states, so it can exceed both.
+
+    Notes
+    -----
+    Each is computed exactly, from the package's `lstm_step_backward`, by backpropagating the
+    H unit vectors from h_T (see :func:`hidden_gradient_norms`, whose `path` argument does the
+    cutting).
+    """
+    check_instance("params", params, LSTMParams,
+                   " (the cell state exists only in an LSTM; build one with init_lstm_params)")
+    return {path: hidden_gradient_norms(params, x, h0=h0, c0=c0, wrt="c", path=route)
+            for path, route in (("full", "all"), ("cell", "cell"), ("hidden", "hidden"))}
 
 
 def cell_path_gradient(params, x, h0=None, c0=None):

@@ -4,9 +4,13 @@
         Generate the learner notebooks (notebooks/exercises/) from the lessons (notebooks/).
         --check writes nothing and exits 1 if any generated notebook is missing or out of date.
 
-    lstm-course grade SUBMISSIONS_DIR [--output grades.csv] [--timeout SECONDS] [--workdir DIR]
-        Execute every submitted notebook in a fresh kernel and write one CSV row per
-        submission and exercise, then print a short summary.
+    lstm-course grade SUBMISSIONS_DIR [--output grades.csv] [--lessons DIR] [--jobs N] [--timeout S]
+                      [--resume] [--shard K/N] [--secret S] [--no-sandbox] ...
+        Grade every submitted notebook in its own sandbox against the lessons; write the long CSV,
+        a gradebook, feedback files and a similarity report. See README, "Grading a class".
+
+    lstm-course grade merge OUT.csv SHARD.csv...
+        Join the CSVs of shards graded with --shard K/N.
 """
 
 from __future__ import annotations
@@ -34,15 +38,34 @@ def build_parser():
                     help="write nothing; exit 1 listing every file that is not up to date")
 
     gr = sub.add_parser("grade", help="grade a folder of submitted notebooks",
-                        description="Execute each submitted notebook (recursively under "
-                        "SUBMISSIONS_DIR) in a fresh kernel and write one CSV row per submission and "
-                        "exercise: submission, exercise, status, passed (1/0), message.")
+                        description="Grade every submitted notebook under SUBMISSIONS_DIR, each in its own "
+                        "sandbox, against the instructor's lessons; write one CSV row per submission and "
+                        "exercise (submission, exercise, status, passed, message, ...), a gradebook, "
+                        "feedback files and a similarity report beside it. "
+                        "`lstm-course grade merge OUT.csv SHARD.csv...` joins the CSVs of shards.")
     gr.add_argument("submissions", metavar="SUBMISSIONS_DIR")
-    gr.add_argument("--output", "-o", default="grades.csv", help="the CSV to write (default: %(default)s)")
-    gr.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
-                    help="time allowed per cell before a submission is stopped (default: %(default)s)")
-    gr.add_argument("--workdir", default=None, metavar="DIR",
-                    help="the kernels' working directory (default: each notebook's own folder)")
+    gr.add_argument("shards", nargs="*", help=argparse.SUPPRESS)
+    gr.add_argument("--output", "-o", default="grades.csv", help="the long CSV to write (default: %(default)s)")
+    gr.add_argument("--lessons", default=None, metavar="DIR",
+                    help="the instructor's lesson notebooks, which say what each submission must contain "
+                    "(default: ./notebooks, else the course's own)")
+    gr.add_argument("--lesson", default=None, metavar="NAME",
+                    help="grade every submission against this lesson (e.g. 04_the_forget_gate.ipynb) "
+                    "instead of matching by file name")
+    gr.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
+                    help="submissions graded at once (default: the number of cores)")
+    gr.add_argument("--timeout", type=float, default=20.0, metavar="SECONDS",
+                    help="wall time allowed to one exercise's check, and to the set-up (default: %(default)s)")
+    gr.add_argument("--memory", type=int, default=2048, metavar="MB",
+                    help="address space allowed to each sandbox (default: %(default)s)")
+    gr.add_argument("--secret", default=None,
+                    help="seeds the fresh test cases (default: generated once and kept in OUTPUT.secret, 0600)")
+    gr.add_argument("--resume", action="store_true", help="skip the submissions already in the output CSV")
+    gr.add_argument("--shard", default=None, metavar="K/N",
+                    help="grade only the K-th of N shares of the class (1 <= K <= N), for a cluster")
+    gr.add_argument("--no-sandbox", action="store_true",
+                    help="run the submissions without bubblewrap (UNSAFE: they can read and change your "
+                    "files and reach the network); for machines without a sandbox")
     return parser
 
 
@@ -82,24 +105,97 @@ def _exercises(args):
     return 0
 
 
-def _grade(args):
-    from .grading import find_submissions, grade_directory, summary, write_csv
+def _parse_shard(text):
+    try:
+        k, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        return None
+    return (k, n) if 1 <= k <= n else None
 
+
+def _default_lessons():
+    here = Path("notebooks")
+    if here.is_dir():
+        return here
+    import lstm_course
+
+    return Path(lstm_course.__file__).resolve().parent.parent / "notebooks"
+
+
+def _grade(args):
+    from .grading import Interrupted, grade_directory, merge, summary
+    from .grading.grader import install_signal_handlers
+    from .grading.report import outputs_for
+    from .grading.sandbox import bwrap_problem
+
+    if args.submissions == "merge" and args.shards:
+        output, shards = args.shards[0], args.shards[1:]
+        missing = [s for s in shards if not Path(s).is_file()]
+        if not shards or missing:
+            print("lstm-course grade merge OUT.csv SHARD.csv...: " + (f"no file {missing[0]}" if missing else
+                  "give the shards' CSV files"), file=sys.stderr)
+            return 2
+        try:
+            rows = merge(output, shards)
+        except (ValueError, KeyError, OSError) as exc:
+            print(f"lstm-course grade merge: {exc}", file=sys.stderr)
+            return 2
+        print(summary(rows))
+        print(f"wrote {output} ({len(rows)} rows) from {len(shards)} shards")
+        return 0
+    if args.shards:
+        print(f"lstm-course grade: unexpected arguments {' '.join(args.shards)}", file=sys.stderr)
+        return 2
     directory = Path(args.submissions)
     if not directory.is_dir():
         print(f"lstm-course grade: no directory {directory}", file=sys.stderr)
         return 2
-    if not find_submissions(directory):
+    if not any(directory.rglob("*.ipynb")):
         print(f"lstm-course grade: no .ipynb files under {directory}", file=sys.stderr)
         return 2
-    if args.workdir is not None and not Path(args.workdir).is_dir():
-        print(f"lstm-course grade: no directory {args.workdir}", file=sys.stderr)
+    lessons = Path(args.lessons) if args.lessons else _default_lessons()
+    if not lessons.is_dir():
+        print(f"lstm-course grade: no lessons directory {lessons} (pass --lessons DIR)", file=sys.stderr)
         return 2
-    rows = grade_directory(directory, timeout=args.timeout, workdir=args.workdir,
-                           progress=lambda name: print(f"grading {name} ...", flush=True))
-    write_csv(rows, args.output)
+    if args.lesson and not (lessons / args.lesson).is_file():
+        print(f"lstm-course grade: no lesson {lessons / args.lesson}", file=sys.stderr)
+        return 2
+    shard = None
+    if args.shard is not None:
+        shard = _parse_shard(args.shard)
+        if shard is None:
+            print(f"lstm-course grade: --shard must be K/N with 1 <= K <= N, got {args.shard}", file=sys.stderr)
+            return 2
+    output = Path(args.output)
+    if output.resolve().is_relative_to(directory.resolve()):
+        print("lstm-course grade: the output must not be inside the submissions folder", file=sys.stderr)
+        return 2
+    if args.no_sandbox:
+        print("lstm-course grade: WARNING: --no-sandbox: the submissions run as you, with your files, "
+              "your network and your environment; only do this with submissions you trust", file=sys.stderr)
+    elif bwrap_problem():
+        print(f"lstm-course grade: no sandbox: {bwrap_problem()}.\nGrading runs students' code; it refuses "
+              "to run it unsandboxed unless you pass --no-sandbox (read README's warning first).",
+              file=sys.stderr)
+        return 2
+    import threading
+
+    stop = threading.Event()
+    install_signal_handlers(stop)
+    try:
+        rows = grade_directory(directory, output, lessons, jobs=args.jobs, timeout=args.timeout,
+                               memory_mb=args.memory, secret=args.secret, resume=args.resume, shard=shard,
+                               sandbox=not args.no_sandbox, lesson=args.lesson, stop=stop)
+    except Interrupted as exc:
+        print(f"lstm-course grade: {exc.message}; {output} holds them (run again with --resume)",
+              file=sys.stderr)
+        return 130
     print(summary(rows))
-    print(f"wrote {args.output} ({len(rows)} rows)")
+    from .grading.sandbox import CPU_USED
+
+    print(f"the sandboxes that ended normally used {CPU_USED[0]:.1f} s of CPU", file=sys.stderr)
+    paths = outputs_for(output)
+    print(f"wrote {output} ({len(rows)} rows), {paths['gradebook']}, {paths['feedback']}/, {paths['similarity']}")
     return 0
 
 

@@ -267,4 +267,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Run as `python -m lstm_course.results`, this file is `__main__`, while the experiment modules
+    # register with the importable `lstm_course.results`: use that module's registry.
+    from lstm_course.results import main as _main
+
+    raise SystemExit(_main())

@@ -164,3 +164,84 @@ def test_gap_sweep_rejects_bad_models():
         ex.gap_sweep({"x": {"kind": "lstm", "steps": 5}}, gaps=[1])
     with pytest.raises(ValueError, match="at least one gap"):
         ex.gap_sweep({"x": {"kind": "lstm"}}, gaps=[])
+
+
+# ---------------------------------------------------------------------------------------
+# The race and the other experiments registered for `make results`
+
+def test_param_count_matches_the_initialised_models():
+    from lstm_course.tree import tree_size
+    for kind, H in (("lstm", 5), ("rnn", 7)):
+        model = init_sequence_model(kind, 4, H, 3, np.random.default_rng(0))
+        assert ex.param_count(kind, 4, H, 3) == tree_size(model)
+    H = ex.rnn_units_matching_lstm(64, 13, 8)
+    target = ex.param_count("lstm", 13, 64, 8)
+    assert H == 133 and abs(ex.param_count("rnn", 13, H, 8) - target) <= abs(ex.param_count("rnn", 13, H - 1, 8) - target)
+    with pytest.raises(ValueError, match="kind"):
+        ex.param_count("gru", 4, 5, 3)
+
+
+def test_best_learning_rate_prefers_solved_then_fast_then_accurate():
+    unit = lambda acc, steps, loss: {"val_accuracy": acc, "steps": steps, "val_loss": loss}  # noqa: E731
+    assert ex.best_learning_rate({1e-3: unit(0.97, 80, 0.2), 1e-2: unit(0.99, 40, 0.3), 3e-4: unit(0.5, 250, 1.0)}) == 1e-2
+    assert ex.best_learning_rate({1e-3: unit(0.4, 250, 1.5), 1e-2: unit(0.6, 250, 1.2)}) == 1e-2
+    assert ex.best_learning_rate({1e-3: unit(0.4, 250, 1.5), 1e-2: unit(0.4, 250, 1.2)}) == 1e-2
+    assert ex.best_learning_rate({1e-3: unit(0.96, 200, 0.5), 1e-2: unit(0.9, 10, 0.1)}) == 1e-3
+
+
+def test_validation_score_uses_the_sequences_of_train_on_gap():
+    r = ex.train_on_gap("lstm", 3, seed=4, steps=3, target_accuracy=None, **TINY)
+    acc, loss = ex.validation_score(r.params, 3, 4, val_size=256)
+    assert 0 <= acc <= 1 and loss > 0
+    assert ex.validation_score(r.params, 3, 4) == (acc, loss)
+    assert ex.validation_score(r.params, 3, 5) != (acc, loss)
+
+
+def _tiny(settings, **changes):
+    import copy
+    s = copy.deepcopy(settings)
+    s.update(changes)
+    return s
+
+
+def test_race_runs_end_to_end_and_resumes(tmp_path):
+    from lstm_course import results as R
+    s = _tiny(ex.RACE, gaps=(2, 3), steps=4, select_steps=2, checkpoint_gap=3,
+              models={k: dict(v, H=3) for k, v in ex.RACE["models"].items()})
+    spec = R.Experiment("tiny_race", ex.run_race, (0, 1), s)
+    data = ex.run_race(R.Runner(spec, tmp_path, quiet=True))
+    assert set(data["chosen_lr"]) == set(s["models"])
+    for label in s["models"]:
+        for gap in ("2", "3"):
+            assert data["chosen_lr"][label][gap] in s["lr_grid"]
+            assert [run["seed"] for run in data["runs"][label][gap]] == [0, 1]
+            assert all(len(run["curve_accuracy"]) == 1 for run in data["runs"][label][gap])
+    weights = R.load_checkpoint("tiny_race", tmp_path)
+    model = ex.model_from_arrays("lstm", weights, "LSTM, forget bias 3|seed1|")
+    again = ex.train_on_gap("lstm", 3, seed=1, steps=4, lr=data["chosen_lr"]["LSTM, forget bias 3"]["3"], H=3,
+                            forget_bias=3.0, **s["train"])
+    np.testing.assert_array_equal(model.cell.W_hf, again.params.cell.W_hf)
+    # a second run reads every unit back instead of training again
+    assert ex.run_race(R.Runner(spec, tmp_path, quiet=True)) == data
+
+
+def test_gate_summary_finds_the_units_that_differ_between_cues():
+    model = init_sequence_model("lstm", 13, 6, 8, np.random.default_rng(0), forget_bias=3.0)
+    out = ex.gate_summary(model, 4, np.random.default_rng(1), n=64, holding_units=2)
+    x, y = delayed_recall(64, 4, rng=np.random.default_rng(1))
+    c = np.array([ex.lstm_gates_over_sequence(model, q)["c"] for q in x])
+    spread = np.array([c[y == k, -2].mean(axis=0) for k in range(8) if (y == k).any()]).std(axis=0)
+    assert out["units"] == list(np.argsort(spread)[::-1][:2])
+    assert out["hold"]["f_gap"] == pytest.approx(
+        np.mean([ex.lstm_gates_over_sequence(model, q)["f"][1:5, out["units"]] for q in x]))
+    assert abs(out["hold"]["b_f"] - 3.0) < 0.1
+
+
+def test_variant_units_return_what_the_lessons_read():
+    s5 = _tiny(ex.LESSON_05, steps=3, final_window=2)
+    out = ex.adding_variants_unit(0, s5)
+    assert set(out) == set(s5["variants"]) and all(set(v) == {"final", "first"} for v in out.values())
+    s7 = _tiny(ex.LESSON_07, steps=2, test_size=8, test_multiples=(1, 2))
+    out = ex.output_tanh_unit(0, s7)
+    assert all(len(v["acc"]) == 2 and len(v["h_max"]) == 2 for v in out.values())
+    assert max(out["full"]["h_max"]) < 1

@@ -53,6 +53,7 @@ ALL_CHECKS = {
         check_hidden_state, check_lstm_step_forward, check_lstm_step_backward,
         check_softmax_cross_entropy, check_rnn_backward, check_lstm_forward, check_lstm_backward,
         check_gradient_check, check_train_step,
+        check_sample_with_temperature, check_tbptt_epoch,
     )
 }
 

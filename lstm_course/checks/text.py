@@ -9,8 +9,8 @@ Both name the classic mistakes:
 
 The sampling check compares *frequencies*: it draws a few thousand characters at several
 temperatures and measures the total-variation distance between what the learner's function
-drew and each candidate distribution (the right one and each mistake's). With M = 4000 draws
-over V = 6 characters the sampling noise of that distance is about 0.02; the candidates are at
+drew and each candidate distribution (the right one and each mistake's). With M = 2000 draws
+over V = 6 characters the sampling noise of that distance is about 0.02-0.03; the candidates are at
 least 0.15 apart (tests/test_checks_text.py asserts it), so the verdict does not depend on luck.
 
 The truncated-BPTT check hands the learner's loop *spies* for forward, loss, backward and
@@ -30,8 +30,9 @@ __all__ = ["check_sample_with_temperature", "check_tbptt_epoch", "sampling_candi
            "DRAWS"]
 
 TEMPERATURES = (0.5, 1.0, 2.0)
-DRAWS = 4000
+DRAWS = 2000
 PASS_DISTANCE = 0.06  # total variation below this: the learner's draws follow the distribution
+LESSON_SEED = 2015  # the fixed cases of the lessons (seed=None), not any seed a grader would draw
 
 
 class _Fail(Exception):
@@ -42,6 +43,8 @@ class _Fail(Exception):
 
 def _run(name, body, fn, seed):
     """Run a check body on the learner's function; never raise at the learner (except by CI's request)."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise TypeError(f"seed must be an int or None, got {type(seed).__name__}")
     if not callable(fn):
         result = CheckResult(name, False, f"expected a function, got {type(fn).__name__}: pass the function "
                              f"itself, {name}(your_function), without calling it", "fail")
@@ -104,17 +107,18 @@ def sampling_candidates(logits, temperature):
 
 
 def _sample_body(fn, seed):
-    rng = np.random.default_rng(0 if seed is None else seed)
+    rng = np.random.default_rng(LESSON_SEED if seed is None else seed)
     base = np.array([2.0, 1.0, 0.5, 0.0, -0.5, -1.5])
     logits = rng.permutation(base) + rng.normal(0.0, 0.05, size=base.size)  # fresh but well separated
     V = len(logits)
     for temperature in TEMPERATURES:
         draw_seed = int(rng.integers(2**31))
         draws = []
-        given = np.random.default_rng(draw_seed)
-        for _ in range(DRAWS):
+        for i in range(DRAWS):
+            # a fresh generator per draw: the grader's sandbox receives a copy of the generator, whose
+            # state would not come back, so each draw gets its own seed
             z = logits.copy()
-            k = _call(fn, z, temperature, given)
+            k = _call(fn, z, temperature, np.random.default_rng([draw_seed, i]))
             if not np.array_equal(z, logits):
                 raise _Fail("your function changed the logits in place: compute new arrays (z / T, not z /= T)")
             if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) and not (
@@ -125,9 +129,9 @@ def _sample_body(fn, seed):
             if not 0 <= k < V:
                 raise _Fail(f"expected an id in [0, {V}), got {k}")
             draws.append(k)
-        again = np.random.default_rng(draw_seed)
-        repeat = [int(_call(fn, logits.copy(), temperature, again)) for _ in range(50)]
-        if repeat != draws[:50]:
+        repeat = [int(_call(fn, logits.copy(), temperature, np.random.default_rng([draw_seed, i])))
+                  for i in range(30)]
+        if repeat != draws[:30]:
             raise _Fail("the same rng state gave different draws: draw from the rng you are given "
                         "(rng.choice or rng.random), not from np.random or random")
         freq = np.bincount(draws, minlength=V) / DRAWS
@@ -146,7 +150,11 @@ def _sample_body(fn, seed):
 def check_sample_with_temperature(fn, *, seed: int | None = None) -> CheckResult:
     """Check ``fn(logits (V,), temperature, rng) -> int``: one id drawn from softmax(logits / temperature).
 
-    `seed` draws fresh logits and random streams (None: the lesson's fixed case).
+    Parameters
+    ----------
+    fn : the learner's function
+    seed : int or None
+        Draws fresh logits and random streams (None: the lesson's fixed case).
     """
     return _run("check_sample_with_temperature", _sample_body, fn, seed)
 
@@ -230,11 +238,12 @@ def _same_state(a, b):
 
 
 def _tbptt_body(fn, seed):
-    rng = np.random.default_rng(1 if seed is None else seed)
+    rng = np.random.default_rng(LESSON_SEED if seed is None else seed)
     N, T, V, H = int(rng.integers(2, 5)), int(rng.integers(3, 7)), 5, 3
     n_chunks = int(rng.integers(4, 7))
     spies = _Spies(rng, N, T, V, H, n_chunks)
-    out = _call(fn, spies.params0.copy(), iter(spies.chunks), spies.state0, spies.forward, spies.loss_fn,
+    # a list, not an iterator: the grader's sandbox receives plain data (and calls the spies back)
+    out = _call(fn, spies.params0.copy(), list(spies.chunks), spies.state0, spies.forward, spies.loss_fn,
                 spies.backward, spies.update)
     chunks = len(spies.chunks)
     forwards = [c for c in spies.calls if c[0] == "forward"]
@@ -305,6 +314,10 @@ def check_tbptt_epoch(fn, *, seed: int | None = None) -> CheckResult:
 
     forward(params, x, state) -> (logits, state, cache); loss_fn(logits, y) -> (loss, dlogits);
     backward(dlogits, cache, dstate_last=None) -> (dparams, dstate0); update(params, dparams) -> params.
-    `seed` draws fresh sizes and numbers (None: the lesson's fixed case).
+    Parameters
+    ----------
+    fn : the learner's function
+    seed : int or None
+        Draws fresh sizes and numbers (None: the lesson's fixed case).
     """
     return _run("check_tbptt_epoch", _tbptt_body, fn, seed)

@@ -1,9 +1,11 @@
 """The package's LSTM forward+backward against PyTorch's CPU nn.LSTM, on one thread.
 
-Run from the repository root (needs torch==2.13.0, which is not a dependency of the package):
+Run from the repository root with torch==2.13.0, which is not a dependency of the package and
+never goes into the course's .venv (so that the tests keep proving the package needs no torch):
 
-    .venv/bin/pip install torch==2.13.0
-    .venv/bin/python benchmarks/bench_lstm.py              # or: make bench
+    make bench                                   # makes .venv-bench (torch, the locked numpy,
+                                                 # the package) and runs both benchmarks
+    .venv-bench/bin/python benchmarks/bench_lstm.py --repeats 30
 
 What is timed, for each size and dtype: `lstm_forward` then `lstm_backward` (gradients on x,
 h0, c0 and every weight) against `nn.LSTM(batch_first=True)` forward then `torch.autograd.grad`
@@ -19,12 +21,12 @@ grow while other programs hold the cores. `--clock wall` times with perf_counter
 load average is printed before and after: above the number of cores, prefer the CPU clock.
 
 BLAS settings. NumPy's BLAS is held to one thread (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and
-MKL_NUM_THREADS are set to 1 before numpy is imported), as torch is with set_num_threads(1).
+MKL_NUM_THREADS: lstm_course.blas, before numpy is imported), as torch is with set_num_threads(1).
 Some machines set OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE in the environment (older OpenBLAS
 builds need them on some processors); they make a current numpy run a slower kernel. For this
 command alone the script restarts itself without both (pass --keep-openblas-env to measure
 with them), and prints the kernel that OpenBLAS actually runs. The same can be done by hand with
-`env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python benchmarks/bench_lstm.py`.
+`env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv-bench/bin/python benchmarks/bench_lstm.py`.
 Never change these variables in tests or CI.
 """
 
@@ -38,8 +40,9 @@ if "--keep-openblas-env" not in sys.argv and any(v in os.environ for v in _CORET
     _env["_BENCH_LSTM_UNSET"] = " ".join(f"{v}={os.environ[v]}" for v in _CORETYPE_VARS if v in os.environ)
     sys.stdout.flush()
     os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], _env)  # same command, new env
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
+from lstm_course.blas import use_one_blas_thread  # noqa: E402 (imports no numpy)
+
+use_one_blas_thread(force=True)
 
 import argparse  # noqa: E402
 import ctypes  # noqa: E402
@@ -62,7 +65,8 @@ def import_torch():
     try:
         import torch
     except ImportError:
-        sys.exit(f"error: the benchmark compares with PyTorch: run `.venv/bin/pip install torch=={TORCH_VERSION}`")
+        sys.exit(f"error: the benchmark compares with PyTorch: run `make bench` (it installs torch=={TORCH_VERSION} "
+                 "into .venv-bench), or use an environment that has it")
     if torch.__version__.split("+")[0] != TORCH_VERSION:
         sys.exit(f"error: the benchmark's figures are against torch=={TORCH_VERSION}, "
                  f"but torch {torch.__version__} is installed")

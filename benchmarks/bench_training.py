@@ -1,6 +1,6 @@
 """How long the package takes to solve two long-gap tasks, against figures measured beforehand.
 
-    .venv/bin/python benchmarks/bench_training.py        # or: make bench
+    .venv-bench/bin/python benchmarks/bench_training.py        # or: make bench
 
 1. The adding problem (Hochreiter & Schmidhuber 1997) at T = 100, trained until a batch's MSE is
    below 0.01 (predicting the mean scores about 0.167). LSTM, H = 32, batch 32, Adam lr 3e-3,
@@ -14,10 +14,9 @@ prints steps, seconds (CPU time of this process, one BLAS thread) and the ratio 
 reference. It is a report: the exit status is 0 unless a run fails to reach its target.
 """
 
-import os
+from lstm_course.blas import use_one_blas_thread
 
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"  # before numpy is imported
+use_one_blas_thread(force=True)  # before numpy is imported: the figures are for one thread
 
 import argparse  # noqa: E402
 import time  # noqa: E402

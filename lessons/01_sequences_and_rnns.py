@@ -29,6 +29,13 @@
 #
 # **Prerequisites:** this is the first lesson. You need Python, NumPy arrays and matrix products
 # (`@`), and a rough idea of how a network is trained by gradient descent.
+#
+# **The notes.** The course follows the order and the pictures of Christopher Olah's blog post
+# ["Understanding LSTM Networks"](https://colah.github.io/posts/2015-08-Understanding-LSTMs/)
+# (2015), which later lessons call "the notes": the unrolled RNN, the cell state as a conveyor
+# belt, one gate at a time, and the examples of a language model that must remember a subject's
+# gender or number. You do not need to read it first; every lesson says what it takes from it, and
+# every sentence and figure here is our own.
 
 # %%
 import numpy as np
@@ -38,13 +45,10 @@ plt.rcParams["figure.dpi"] = 72  # small stored figures
 
 from lstm_course.checks import check_rnn_step_forward
 from lstm_course.diagrams import draw_rnn_cell, draw_unrolled_rnn
-from lstm_course.losses import accuracy
-from lstm_course.model import init_sequence_model, make_loss_fn, model_forward
-from lstm_course.optim import Adam
+from lstm_course.experiments import train_on_gap
 from lstm_course.plots import plot_training_curves
 from lstm_course.rnn import init_rnn_params, rnn_forward, rnn_step_forward
-from lstm_course.tasks import DEFAULT_N_DISTRACTORS, delayed_recall, delayed_recall_query_index
-from lstm_course.train import train
+from lstm_course.tasks import DEFAULT_N_DISTRACTORS, as_words, delayed_recall, delayed_recall_query_index
 
 np.set_printoptions(precision=3, suppress=True)
 
@@ -205,21 +209,7 @@ assert effect > 1e-6, "the first input reaches the last state through the main l
 # $T$ = gap + 2. Guessing gives an accuracy of $1/8$.
 
 # %%
-def as_words(sequence, n_classes=8):
-    """One one-hot sequence (T, D) as text: cues c0..c7, distractors d0..d3, the query '?'."""
-    query = delayed_recall_query_index(n_classes)
-    words = []
-    for token in sequence.argmax(axis=1):
-        if token < n_classes:
-            words.append(f"c{token}")
-        elif token < query:
-            words.append(f"d{token - n_classes}")
-        else:
-            words.append("?")
-    return " ".join(words)
-
-
-x_short, y_short = delayed_recall(4, gap=2, rng=rng)
+x_short, y_short = delayed_recall(4, gap=2, rng=rng)  # as_words (from lstm_course.tasks) prints them
 x_long, y_long = delayed_recall(1, gap=30, rng=rng)
 print("gap 2, x of shape", x_short.shape)
 for seq, answer in zip(x_short, y_short):
@@ -231,8 +221,9 @@ D_task = delayed_recall_query_index(n_classes) + 1
 assert D_task == n_classes + DEFAULT_N_DISTRACTORS + 1 == 13
 
 # %% [markdown]
-# The short version is our "clouds … sky": the clue is two steps back. The long version is "France …
-# French": the clue is thirty steps back, and the distractors in between say nothing about it.
+# The short version is our "clouds … sky": the clue sits before the two distractors, three steps
+# back from the question. The long version is "France … French": the clue is thirty-one steps back,
+# and the thirty distractors in between say nothing about it.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Training an RNN on a gap of 2
@@ -240,24 +231,15 @@ assert D_task == n_classes + DEFAULT_N_DISTRACTORS + 1 == 13
 # The model is the RNN followed by a linear read-out of its last hidden state, $y = h_T W_{out} +
 # b_{out}$, one score per cue. We train it with the softmax cross-entropy loss and the Adam optimizer,
 # drawing a fresh batch of 32 sequences at every step, and clip the gradient norm at 1 (lesson 02
-# says why). The pieces come from the package: `init_sequence_model`, `make_loss_fn`, `train`.
-# Afterwards we score the model on 1,000 sequences it has never seen.
+# says why). The package's `train_on_gap` puts the pieces together (`init_sequence_model`,
+# `make_loss_fn`, `train`); lesson 10 uses it too. Afterwards it scores the model on 1,000 sequences
+# it has never seen.
 
 # %%
-def train_rnn_on_gap(gap, steps=300, H=32, seed=0):
-    """Train a tanh RNN (H units) on delayed recall with this gap; return (params, history, accuracy)."""
-    rng = np.random.default_rng(seed)
-    params = init_sequence_model("rnn", D_task, H, n_classes, rng)
-    params, history = train(params, make_loss_fn("cross_entropy"),
-                            lambda r: delayed_recall(32, gap, rng=r),
-                            steps=steps, optimizer=Adam(lr=3e-3), rng=rng, clip_norm=1.0,
-                            progress=False)
-    x_test, y_test = delayed_recall(1000, gap, rng=rng)  # fresh sequences
-    scores, _ = model_forward(params, x_test)
-    return params, history, accuracy(scores, y_test)
+RECIPE = dict(H=32, batch_size=32, lr=3e-3, clip=1.0, steps=300, target_accuracy=None, eval_size=1000)
 
-
-params_short, history_short, acc_short = train_rnn_on_gap(gap=2)
+short = train_on_gap("rnn", gap=2, seed=0, **RECIPE)  # every one of the 300 steps, then 1,000 new sequences
+history_short, acc_short = short.history, short.accuracy
 print(f"gap 2: accuracy on 1,000 new sequences = {acc_short:.3f} (chance {1 / n_classes:.3f})")
 assert acc_short >= 0.95, "an RNN learns to bridge a gap of 2"
 
@@ -271,15 +253,15 @@ assert acc_short >= 0.95, "an RNN learns to bridge a gap of 2"
 # depends on its random seed (the initial weights and the batches), so we try three.
 
 # %%
-long_runs = {seed: train_rnn_on_gap(gap=30, seed=seed) for seed in (0, 1, 2)}
-acc_long = np.array([acc for _, _, acc in long_runs.values()])
+long_runs = {seed: train_on_gap("rnn", gap=30, seed=seed, **RECIPE) for seed in (0, 1, 2)}
+acc_long = np.array([run.accuracy for run in long_runs.values()])
 for seed, acc in zip(long_runs, acc_long):
     print(f"gap 30, seed {seed}: accuracy on 1,000 new sequences = {acc:.3f}")
 assert (acc_long >= 0.95).sum() <= 1 and acc_long.min() < 0.2, "at gap 30 most runs only guess"
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 3))
 curves = {"gap 2, seed 0": history_short.as_dict()}
-curves.update({f"gap 30, seed {seed}": run[1].as_dict() for seed, run in long_runs.items()})
+curves.update({f"gap 30, seed {seed}": run.history.as_dict() for seed, run in long_runs.items()})
 plot_training_curves(curves, key="loss", ax=axes[0], smooth=10)
 plot_training_curves(curves, key="accuracy", ax=axes[1], smooth=10)
 axes[0].axhline(np.log(n_classes), color="#777777", ls="--", lw=1)
@@ -293,12 +275,12 @@ plt.show()
 
 # %% [markdown]
 # Every loss starts at $\ln 8 \approx 2.08$, the loss of a uniform guess over 8 cues. At gap 2 it
-# falls within a few dozen steps. At gap 30 most runs stay at that level for all 300 steps: the
-# model never finds the cue and guesses. But look at the exception: one seed does find it, late.
+# falls within a few dozen steps. At gap 30 the runs stay at that level for all 300 steps: the
+# model never finds the cue and guesses.
 #
 # So be careful with what this shows. It does **not** show that an RNN *cannot* hold a cue for 30
-# steps: the weights that do it exist, and training sometimes finds them (lesson 10 gives an RNN a
-# larger budget). What it shows is that the recipe that solved the short gap quickly and every time
+# steps: the weights that do it exist, and with other seeds or more steps training can find them
+# (lesson 10 gives an RNN a larger budget). What it shows is that the recipe that solved the short gap quickly and every time
 # becomes slow and unreliable on the long one. Lesson 02 measures this over many gaps and seeds, and
 # measures *why*: the training signal, the gradient, as it travels back along the main line.
 

@@ -58,7 +58,9 @@ np.set_printoptions(precision=3, suppress=True)
 # $W_f\,[h_{t-1}, x_t]$: one matrix applied to the two vectors stacked.
 #
 # Then $f_t$ multiplies the old cell state, unit by unit: $f_t \odot c_{t-1}$. That product is the
-# first of the two operations on the memory lane (the $\times$ on the orange line).
+# first of the two operations on the memory lane: the black $\times$ on the line from $c_{t-1}$ to
+# $c_t$ along the top of the diagram below (that line is orange in lesson 03; here it is grey,
+# because only the forget gate's part of the cell is in colour).
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4.2))

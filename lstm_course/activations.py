@@ -7,11 +7,12 @@ tanh squashes to (-1, 1): the candidate and the output, "what" (with a sign).
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = ["sigmoid", "sigmoid_grad", "tanh", "tanh_grad"]
 
 
-def sigmoid(z, out=None):
+def sigmoid(z: ArrayLike, out: np.ndarray | None = None) -> np.ndarray:
     """Logistic sigmoid 1 / (1 + exp(-z)), computed without overflow.
 
     Parameters
@@ -44,18 +45,18 @@ def sigmoid(z, out=None):
     return e
 
 
-def sigmoid_grad(z):
+def sigmoid_grad(z: ArrayLike) -> np.ndarray:
     """Derivative of the sigmoid, sigma(z) * (1 - sigma(z)); shape and dtype of `z`."""
     s = sigmoid(z)
     return s * (1.0 - s)
 
 
-def tanh(z):
+def tanh(z: ArrayLike) -> np.ndarray:
     """Hyperbolic tangent (NumPy's, which is already stable); shape and dtype of `z`."""
     return np.tanh(z)
 
 
-def tanh_grad(z):
+def tanh_grad(z: ArrayLike) -> np.ndarray:
     """Derivative of tanh, 1 - tanh(z)**2; shape and dtype of `z`."""
     t = np.tanh(z)
     return 1.0 - t * t

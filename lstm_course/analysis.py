@@ -383,7 +383,7 @@ def forget_gate_product(f):
 
     Examples
     --------
-    >>> forget_gate_product(np.full((100, 1, 1), 0.5))[0, 0] == 0.5 ** 100
+    >>> bool(forget_gate_product(np.full((100, 1, 1), 0.5))[0, 0] == 0.5 ** 100)
     True
     """
     f = check_ndim("f", as_real_array("f", f), 3, "(T, N, H)")

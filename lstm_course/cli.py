@@ -3,6 +3,11 @@
     lstm-course exercises [--lessons DIR] [--out DIR] [--check]
         Generate the learner notebooks (notebooks/exercises/) from the lessons (notebooks/).
         --check writes nothing and exits 1 if any generated notebook is missing or out of date.
+        A learner notebook edited in notebooks/exercises/ is moved to workspace/, then regenerated.
+
+    lstm-course exercises --workspace DIR [--lessons DIR]
+        Create or refresh a learner's own workspace (what `make lab` opens): a copy of every
+        exercise notebook that is never overwritten once edited, and the solved lessons.
 
     lstm-course grade SUBMISSIONS_DIR [--output grades.csv] [--lessons DIR] [--jobs N] [--timeout S]
                       [--resume] [--shard K/N] [--secret S] [--no-sandbox] ...
@@ -36,6 +41,8 @@ def build_parser():
                     help="where to write the learner notebooks (default: LESSONS/exercises)")
     ex.add_argument("--check", action="store_true",
                     help="write nothing; exit 1 listing every file that is not up to date")
+    ex.add_argument("--workspace", default=None, metavar="DIR",
+                    help="instead, create or refresh the learner's own copies in DIR (make lab: workspace/)")
 
     gr = sub.add_parser("grade", help="grade a folder of submitted notebooks",
                         description="Grade every submitted notebook under SUBMISSIONS_DIR, each in its own "
@@ -77,12 +84,17 @@ def _exercises(args):
         print(f"lstm-course exercises: no lessons directory {lessons} (run from the course's root, or "
               "pass --lessons DIR)", file=sys.stderr)
         return 2
+    if args.workspace is not None:
+        return _workspace(lessons, Path(args.workspace))
+    out = Path(args.out) if args.out else lessons / "exercises"
     try:
+        rescued = [] if args.check or args.out else _rescue_edited(lessons, out)
         actions = generate(lessons, args.out, check=args.check)
     except SolutionMarkerError as exc:
         print(f"lstm-course exercises: {exc}", file=sys.stderr)
         return 2
-    out = Path(args.out) if args.out else lessons / "exercises"
+    for line in rescued:
+        print(line)
     if not actions:
         print(f"no lessons (NN_topic.ipynb) in {lessons}: nothing to do")
         return 0
@@ -102,6 +114,45 @@ def _exercises(args):
     unchanged = sum(a.action == "unchanged" for a in actions)
     print(f"{len(actions)} learner notebook{'s' if len(actions) != 1 else ''} in {out} "
           f"({unchanged} unchanged)")
+    return 0
+
+
+def _rescue_edited(lessons, out):
+    """Move learner notebooks edited inside the generated folder to the workspace beside it.
+
+    The generated folder is checked by the tests; a learner who solved an exercise there would
+    otherwise be stuck between a failing `make test` and a file `make exercises` must not touch.
+    """
+    from .exercises import read_generated
+    from .workspace import rescue_edited_exercise
+
+    workspace = lessons.resolve().parent / "workspace"
+    lines = []
+    for path in sorted(out.glob("[0-9][0-9]_*.ipynb")) if out.is_dir() else []:
+        if ".new." in path.name or not (lessons / path.name).exists():
+            continue
+        _, current, recorded = read_generated(path)
+        if current is not None and current != recorded:
+            target = rescue_edited_exercise(path, workspace)
+            lines.append(f"{path}: you edited it; your copy is now {target} (your own folder, which git "
+                         "and the tests ignore; `make lab` opens it), and the generated version is back")
+    return lines
+
+
+def _workspace(lessons, workspace):
+    from .exercises import SolutionMarkerError
+    from .workspace import sync_workspace
+
+    try:
+        actions = sync_workspace(lessons, workspace)
+    except SolutionMarkerError as exc:
+        print(f"lstm-course exercises: {exc}", file=sys.stderr)
+        return 2
+    for a in actions:
+        if a.action != "unchanged":
+            print(f"{a.path}: {a.message}")
+    print(f"your workspace: {workspace} ({sum(a.action == 'unchanged' for a in actions)} of "
+          f"{len(actions)} notebooks unchanged; solved lessons in {workspace / 'solutions'})")
     return 0
 
 

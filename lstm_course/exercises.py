@@ -13,7 +13,9 @@ In the learner notebook the region becomes, at the region's indentation::
         raise NotImplementedError
 
 (in a Markdown cell, "*Your answer here*"). Every lesson notebooks/NN_topic.ipynb gives
-notebooks/exercises/NN_topic.ipynb, with a short banner cell after the title.
+notebooks/exercises/NN_topic.ipynb, with a short banner cell after the title that says where to
+work (the learner's own copies in workspace/, made by `lstm_course.workspace`). Speaker notes
+(cells of slide type "notes") become quoted asides that begin "**For instructors:**".
 
 No one loses work: each generated notebook records the SHA-256 of its cell sources in
 metadata["lstm_course"]["generated_sha256"]. When its current sources no longer match
@@ -34,12 +36,14 @@ from pathlib import Path
 import nbformat
 
 __all__ = ["strip_solutions", "make_exercise_notebook", "generate", "sources_sha256",
-           "find_check_calls", "SolutionMarkerError", "Action"]
+           "find_check_calls", "SolutionMarkerError", "Action", "as_instructor_aside", "is_speaker_note",
+           "read_generated", "serialize_notebook"]
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 LESSON_GLOB = "[0-9][0-9]_*.ipynb"
 METADATA_KEY = "lstm_course"
 BANNER_ID = "exercise-banner"
+POINTER_TAG = "exercise-pointer"  # the lesson's generated line saying where the exercises are
 _CALL = re.compile(r"\b(check_\w+)\s*\(")
 
 
@@ -99,7 +103,25 @@ def find_check_calls(nb, known=None):
     return names
 
 
-def _banner(lesson_link, n_code, n_text):
+NOTES_MARK = "For instructors"
+
+
+def is_speaker_note(cell) -> bool:
+    """True for a cell of slide type "notes" (a speaker note, shown in a deck's speaker view)."""
+    return cell.get("metadata", {}).get("slideshow", {}).get("slide_type") == "notes"
+
+
+def as_instructor_aside(source: str) -> str:
+    """A speaker note's Markdown as a clearly marked aside for readers: a quote that begins
+    "**For instructors:**". Already marked text is returned as it is."""
+    if source.lstrip().startswith(f"> **{NOTES_MARK}"):
+        return source
+    lines = source.strip("\n").split("\n")
+    lines[0] = f"**{NOTES_MARK}:** {lines[0]}"
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in lines)
+
+
+def _banner(lesson_link, n_code, n_text, workspace=False):
     if n_code or n_text:
         todo = []
         if n_code:
@@ -113,24 +135,39 @@ def _banner(lesson_link, n_code, n_text):
         todo = todo[0].upper() + todo[1:]
     else:
         todo = "This lesson has no exercise to fill in; it is here so that the whole course is in one folder."
+    if workspace:
+        return (f"> **Your copy** of the exercises of this lesson ([the solved lesson]({lesson_link}), "
+                f"for reading, is in `solutions/`). {todo}\n"
+                ">\n> This file is yours: it lives in `workspace/`, which git and the tests ignore, and "
+                "`make lab` never overwrites it. If the lesson changes after you have edited this file, "
+                "the new version is put beside it as a `.new.ipynb`.")
     return (f"> **Exercise version** of [this lesson]({lesson_link}), with the solutions taken out. {todo}\n"
-            ">\n> Your work is saved in this file: `make exercises` regenerates these notebooks but never "
-            "overwrites one you have edited.")
+            ">\n> **Where to work:** `make lab` opens your own copy of this notebook in `workspace/` (a folder "
+            "that git and the tests ignore, and that is never overwritten), with the solved lessons in "
+            "`workspace/solutions/`. This file is generated from the lesson and checked by the tests; "
+            "if you edited it here, `make exercises` moves your copy to `workspace/`.")
 
 
-def make_exercise_notebook(lesson, lesson_link):
-    """The learner version of a lesson notebook (a new NotebookNode; `lesson` is not changed)."""
+def make_exercise_notebook(lesson, lesson_link, workspace=False):
+    """The learner version of a lesson notebook (a new NotebookNode; `lesson` is not changed).
+
+    Solutions are stripped, outputs cleared, speaker notes marked as asides for instructors and
+    a banner cell added after the title; `workspace` selects the banner of a learner's own copy.
+    """
     nb = nbformat.from_dict(json.loads(json.dumps(lesson)))  # a deep copy
+    nb.cells = [c for c in nb.cells if POINTER_TAG not in c.get("metadata", {}).get("tags", [])]  # the banner says it
     counts = {"code": 0, "markdown": 0}
     for index, cell in enumerate(nb.cells, 1):
         cell.source, count = strip_solutions(cell.source, cell.cell_type, f"cell {index}")
+        if cell.cell_type == "markdown" and is_speaker_note(cell):
+            cell.source = as_instructor_aside(cell.source)
         counts[cell.cell_type] = counts.get(cell.cell_type, 0) + count
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
         for key in ("execution", "ExecuteTime"):
             cell.metadata.pop(key, None)
-    banner = nbformat.v4.new_markdown_cell(_banner(lesson_link, counts["code"], counts["markdown"]))
+    banner = nbformat.v4.new_markdown_cell(_banner(lesson_link, counts["code"], counts["markdown"], workspace))
     if "id" in (nb.cells[0] if nb.cells else {}):
         banner["id"] = BANNER_ID
     else:
@@ -146,7 +183,8 @@ def make_exercise_notebook(lesson, lesson_link):
     return nb
 
 
-def _serialize(nb):
+def serialize_notebook(nb):
+    """The notebook's JSON text as nbformat writes it, ending with a newline (comparable byte for byte)."""
     text = nbformat.writes(nb)
     return text if text.endswith("\n") else text + "\n"
 
@@ -164,8 +202,10 @@ class Action:
         return self.action in ("out-of-date", "missing", "orphan", "leftover")
 
 
-def _read_existing(path):
-    """(notebook or None, its current source hash or None, its recorded hash or None)."""
+def read_generated(path):
+    """A generated notebook as found on disk: (notebook or None if unreadable, the SHA-256 of its
+    current cell sources or None, the SHA-256 recorded when it was generated or None). The two
+    hashes differ when someone edited its cells."""
     try:
         nb = nbformat.read(path, as_version=4)
     except Exception:
@@ -210,7 +250,7 @@ def generate(lessons_dir="notebooks", out_dir=None, check=False):
 
 
 def _write(target, nb, check):
-    text = _serialize(nb)
+    text = serialize_notebook(nb)
     new_path = target.with_name(target.stem + ".new.ipynb")
     if not target.exists():
         if check:
@@ -219,7 +259,7 @@ def _write(target, nb, check):
         return Action(target, "created", "created")
     if target.read_text(encoding="utf-8") == text:
         return Action(target, "unchanged", "up to date")
-    _, current, recorded = _read_existing(target)
+    _, current, recorded = read_generated(target)
     new_hash = nb.metadata[METADATA_KEY]["generated_sha256"]
     edited = current is None or current not in (recorded, new_hash)
     if check:
@@ -247,7 +287,7 @@ def _orphans(out_dir, lesson_names, check):
             continue
         if path.name in lesson_names:
             continue
-        _, current, recorded = _read_existing(path)
+        _, current, recorded = read_generated(path)
         if current is not None and current == recorded and not check:
             path.unlink()
             actions.append(Action(path, "removed", "removed: its lesson no longer exists"))

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .tree import tree_leaves, tree_leaves_with_path, tree_unflatten_like
+from .validation import check_finite_positive, check_float_array
 
 __all__ = [
     "GradientCheckError",
@@ -64,20 +65,6 @@ class GradientCheckError(AssertionError):
         self.tol = tol
 
 
-def _as_float_array(x: Any, name: str) -> np.ndarray:
-    arr = np.asarray(x)
-    if not np.issubdtype(arr.dtype, np.floating):
-        raise TypeError(f"expected {name} to be a floating-point array, got dtype {arr.dtype}")
-    return arr
-
-
-def _positive(value: float, name: str) -> float:
-    value = float(value)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"expected {name} > 0 and finite, got {value}")
-    return value
-
-
 def _scalar(value: Any, what: str) -> float:
     if np.ndim(value) != 0:
         raise TypeError(f"expected {what} to return a scalar, got an array of shape "
@@ -113,8 +100,8 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray,
     -----
     It costs 2 * x.size calls of ``f``: fine for the small arrays of a test, not for training.
     """
-    x = _as_float_array(x, "x")
-    h = _positive(h, "h")
+    x = check_float_array("x", x)
+    h = check_finite_positive("h", h)
     work = np.array(x, copy=True)  # perturbed in place, restored after each entry
     grad = np.zeros_like(x)
     for idx in np.ndindex(x.shape):
@@ -211,12 +198,12 @@ def check_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, analytic: np
     ValueError
         If ``analytic`` does not have the shape of ``x``.
     """
-    x = _as_float_array(x, name)
+    x = check_float_array(name, x)
     analytic = np.asarray(analytic)
     if analytic.shape != x.shape:
         raise ValueError(f"expected the analytic gradient of {name} to have the shape of {name}, "
                          f"{x.shape}, got {analytic.shape}")
-    tol = _positive(tol, "tol")
+    tol = check_finite_positive("tol", tol)
     numerical = numerical_gradient(f, x, h)
     error, failure = _compare(analytic, numerical, tol, name)
     if failure is not None:
@@ -255,7 +242,7 @@ def check_param_gradients(loss_fn: Callable[[Any], float], params: Any, grads: A
     ValueError
         If ``grads`` does not have the structure and shapes of ``params``.
     """
-    tol = _positive(tol, "tol")
+    tol = check_finite_positive("tol", tol)
     named_params = tree_leaves_with_path(params)
     named_grads = tree_leaves_with_path(grads)
     if [p for p, _ in named_params] != [p for p, _ in named_grads]:
@@ -275,7 +262,7 @@ def check_param_gradients(loss_fn: Callable[[Any], float], params: Any, grads: A
             new_leaves[i] = value
             return loss_fn(tree_unflatten_like(params, new_leaves))
 
-        numerical = numerical_gradient(f, _as_float_array(leaf, name), h)
+        numerical = numerical_gradient(f, check_float_array(name, leaf), h)
         errors[name], failure = _compare(grad, numerical, tol, name)
         if failure is not None:
             failures.append(failure)

@@ -13,20 +13,13 @@ from typing import Any
 
 import numpy as np
 
+from .validation import check_float_array
+
 __all__ = ["mse", "softmax", "softmax_cross_entropy", "accuracy", "LOSSES", "check_loss_name", "evaluate"]
 
 
-def _float_array(x: Any, name: str) -> np.ndarray:
-    arr = np.asarray(x)
-    if not np.issubdtype(arr.dtype, np.floating):
-        raise TypeError(f"expected {name} to be a floating-point array, got dtype {arr.dtype}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"expected {name} to be finite, but it contains NaN or inf")
-    return arr
-
-
 def _check_logits_targets(logits: Any, targets: Any) -> tuple[np.ndarray, np.ndarray]:
-    logits = _float_array(logits, "logits")
+    logits = check_float_array("logits", logits, finite=True)
     if logits.ndim not in (2, 3):
         raise ValueError(f"expected logits of shape (N, K) or (N, T, K), got {logits.shape}")
     targets = np.asarray(targets)
@@ -61,7 +54,7 @@ def mse(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
     dpred : ndarray of the same shape and dtype as pred
         ``2 * (pred - target) / pred.size``, the gradient of ``loss``.
     """
-    pred = _float_array(pred, "pred")
+    pred = check_float_array("pred", pred, finite=True)
     target_arr = np.asarray(target)
     if target_arr.shape != pred.shape:
         raise ValueError(f"expected target of the shape of pred, {pred.shape}, "
@@ -99,7 +92,7 @@ def softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
     ``softmax(z) = exp(z - max z) / sum(exp(z - max z))``: subtracting the maximum leaves the
     result unchanged and keeps every exponent at most 0, so nothing overflows.
     """
-    logits = _float_array(logits, "logits")
+    logits = check_float_array("logits", logits, finite=True)
     shifted = logits - np.max(logits, axis=axis, keepdims=True)
     e = np.exp(shifted)
     return e / np.sum(e, axis=axis, keepdims=True)

@@ -400,11 +400,12 @@ def lstm_forward(x: ArrayLike, h0: ArrayLike | None, c0: ArrayLike | None,
     for t in range(T):
         a = h[t] @ W_h
         a += a_x[t]  # (N, 4H): the pre-activations a_i, a_f, a_g, a_o side by side
+        # The results go straight into the cache's rows (out=): no copies inside the loop.
         sigmoid(a, out=gates[t])  # i, f, o = sigmoid(a_i), sigmoid(a_f), sigmoid(a_o), in one call ...
-        g[t] = np.tanh(split_gates(a)[2])  # ... and the candidate g = tanh(a_g) takes its block
+        np.tanh(split_gates(a)[2], out=g[t])  # ... and the candidate g = tanh(a_g) takes its block
         c[t + 1] = f[t] * c[t] + i[t] * g[t]  # the memory lane: c_t from c_{t-1}
-        tanh_c[t] = np.tanh(c[t + 1])
-        h[t + 1] = o[t] * tanh_c[t]  # the main line: h_t
+        np.tanh(c[t + 1], out=tanh_c[t])
+        np.multiply(o[t], tanh_c[t], out=h[t + 1])  # the main line: h_t = o_t tanh(c_t)
 
     cache = LSTMCache(x, h[:T], c[:T], gates, tanh_c, params)  # h_prev, c_prev: views, h[t] = h_{t-1}
     return h[1:].transpose(1, 0, 2).copy(), c[1:].transpose(1, 0, 2).copy(), cache  # (N, T, H), new arrays
@@ -441,12 +442,15 @@ def lstm_backward(dh: ArrayLike, cache: LSTMCache,
     dc = check_state("dc_last", dc_last, N, H, dtype)
 
     W_x, W_h, _ = params.stacked()
+    W_hT = np.ascontiguousarray(W_h.T)  # (4H, H): the product in the loop reads it row by row
     # The derivative of each layer's squashing function depends on the forward pass only, so it
     # is computed for all steps at once, before the loop (as the input projection is in the
     # forward pass): s (1 - s) for the sigmoid gates i, f, o, 1 - g^2 for the tanh candidate.
-    dsquash = cache.gates * (1 - cache.gates)  # (T, N, 4H), blocks (i, f, g, o)
+    dsquash = 1 - cache.gates  # (T, N, 4H), blocks (i, f, g, o); in place below: no second large array
+    dsquash *= cache.gates
     split_gates(dsquash)[2][...] = 1 - g**2
-    dh_dc = o * (1 - tanh_c**2)  # d h_t / d c_t, as h_t = o_t tanh(c_t)
+    dh_dc = 1 - tanh_c**2
+    dh_dc *= o  # d h_t / d c_t = o (1 - tanh(c_t)^2), as h_t = o_t tanh(c_t)
     da = np.empty((T, N, 4 * H), dtype=dtype)  # gradients on the pre-activations, da_i, da_f, da_g, da_o
     dh_next = np.zeros((N, H), dtype=dtype)  # the gradient reaching h_t from step t+1
     for t in reversed(range(T)):
@@ -462,7 +466,7 @@ def lstm_backward(dh: ArrayLike, cache: LSTMCache,
         np.multiply(np.concatenate([di, df, dg, do], axis=1), dsquash[t], out=da[t])
         # 4. the cell state, and h_{t-1}: sum_k da_k W_hk^T is one product with the stacked W_h
         dc = dc_total * f[t]
-        dh_next = da[t] @ W_h.T
+        dh_next = da[t] @ W_hT
 
     # The weights are the same at every step, so their gradients sum over steps and batch:
     # one product each over all T N rows, after the loop.

@@ -10,9 +10,11 @@ Letters used in every shape: N batch, T time, D input size, H hidden size, K out
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from . import losses
 from .lstm import LSTMParams, init_lstm_params, lstm_backward, lstm_forward
@@ -33,7 +35,7 @@ class SequenceModelParams:
     W_out: np.ndarray
     b_out: np.ndarray
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not isinstance(self.cell, (LSTMParams, RNNParams)):
             raise TypeError(f"cell must be an LSTMParams or an RNNParams, got {type(self.cell).__name__}")
         H, dtype = self.cell.H, self.cell.dtype
@@ -44,12 +46,12 @@ class SequenceModelParams:
         object.__setattr__(self, "b_out", b_out)
 
     @property
-    def kind(self):
+    def kind(self) -> str:
         """"lstm" or "rnn"."""
         return "lstm" if isinstance(self.cell, LSTMParams) else "rnn"
 
     @property
-    def K(self):
+    def K(self) -> int:
         """Number of outputs."""
         return self.W_out.shape[1]
 
@@ -61,7 +63,8 @@ class ModelCache(NamedTuple):
     readout: str
 
 
-def init_sequence_model(kind, D, H, K, rng, forget_bias=1.0, dtype=np.float64):
+def init_sequence_model(kind: str, D: int, H: int, K: int, rng: np.random.Generator,
+                        forget_bias: float = 1.0, dtype: DTypeLike = np.float64) -> SequenceModelParams:
     """A randomly initialised model.
 
     Parameters
@@ -85,7 +88,8 @@ def init_sequence_model(kind, D, H, K, rng, forget_bias=1.0, dtype=np.float64):
     return SequenceModelParams(cell, W_out, np.zeros(K, dtype=dtype))
 
 
-def model_forward(params, x, readout="last"):
+def model_forward(params: SequenceModelParams, x: ArrayLike,
+                  readout: str = "last") -> tuple[np.ndarray, ModelCache]:
     """Outputs of the model for a batch of sequences.
 
     Parameters
@@ -111,7 +115,7 @@ def model_forward(params, x, readout="last"):
     return y, ModelCache(h, cell_cache, params, readout)
 
 
-def model_backward(dy, cache):
+def model_backward(dy: ArrayLike, cache: ModelCache) -> SequenceModelParams:
     """Gradients of the loss on every parameter, given dL/dy.
 
     Parameters
@@ -145,7 +149,10 @@ def model_backward(dy, cache):
     return SequenceModelParams(dcell, dW_out, db_out)
 
 
-def make_loss_fn(loss="cross_entropy", readout="last"):
+LossFn = Callable[[SequenceModelParams, ArrayLike, ArrayLike], tuple[float, SequenceModelParams, "float | None"]]
+
+
+def make_loss_fn(loss: str = "cross_entropy", readout: str = "last") -> LossFn:
     """A function `loss_fn(params, x, y) -> (loss, grads, accuracy)` for `train.train`.
 
     loss : {"cross_entropy", "mse"}

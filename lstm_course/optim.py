@@ -16,22 +16,9 @@ from typing import Any
 import numpy as np
 
 from .tree import tree_global_norm, tree_leaves_with_path, tree_map, tree_zeros_like
+from .validation import check_finite_positive, check_unit_interval
 
 __all__ = ["clip_grad_norm", "SGD", "Adam"]
-
-
-def _check_finite_positive(value: float, name: str) -> float:
-    value = float(value)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"expected {name} > 0 and finite, got {value}")
-    return value
-
-
-def _check_unit_interval(value: float, name: str) -> float:
-    value = float(value)
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f"expected {name} in [0, 1), got {value}")
-    return value
 
 
 def _check_grads(params: Any, grads: Any) -> None:
@@ -88,7 +75,7 @@ def clip_grad_norm(grads: Any, max_norm: float) -> tuple[Any, float]:
     length changes (Pascanu et al., 2013). The global norm is that of
     :func:`lstm_course.tree.tree_global_norm`.
     """
-    max_norm = _check_finite_positive(max_norm, "max_norm")
+    max_norm = check_finite_positive("max_norm", max_norm)
     norm = tree_global_norm(grads)
     if not math.isfinite(norm):
         bad = [path or "grads" for path, g in tree_leaves_with_path(grads)
@@ -127,8 +114,8 @@ class SGD:
     """
 
     def __init__(self, lr: float, momentum: float = 0.0) -> None:
-        self.lr = _check_finite_positive(lr, "lr")
-        self.momentum = _check_unit_interval(momentum, "momentum")
+        self.lr = check_finite_positive("lr", lr)
+        self.momentum = check_unit_interval("momentum", momentum)
         self.velocity: Any = None
 
     def step(self, params: Any, grads: Any) -> Any:
@@ -198,10 +185,10 @@ class Adam:
 
     def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-8) -> None:
-        self.lr = _check_finite_positive(lr, "lr")
-        self.beta1 = _check_unit_interval(beta1, "beta1")
-        self.beta2 = _check_unit_interval(beta2, "beta2")
-        self.eps = _check_finite_positive(eps, "eps")
+        self.lr = check_finite_positive("lr", lr)
+        self.beta1 = check_unit_interval("beta1", beta1)
+        self.beta2 = check_unit_interval("beta2", beta2)
+        self.eps = check_finite_positive("eps", eps)
         self.m: Any = None
         self.v: Any = None
         self.t = 0

@@ -16,7 +16,7 @@ __all__ = ["TorchReference", "reference_path", "load_torch_reference"]
 NAMES = ("lstm_reference.npz", "rnn_reference.npz")
 
 
-def reference_path(name="lstm_reference.npz", start=None):
+def reference_path(name: str = "lstm_reference.npz", start: str | Path | None = None) -> Path:
     """Where tests/reference/`name` is: beside the package (a clone of the course), or else in
     `start` (default: the working folder) or one of its parents. Raises FileNotFoundError."""
     if name not in NAMES:
@@ -38,7 +38,7 @@ class TorchReference(NamedTuple):
     cases: dict
 
 
-def load_torch_reference(name="lstm_reference.npz", start=None):
+def load_torch_reference(name: str = "lstm_reference.npz", start: str | Path | None = None) -> TorchReference:
     """The reference arrays of `name`, grouped by case: a TorchReference."""
     with np.load(reference_path(name, start)) as data:
         cases = {str(case): {key.split("__", 1)[1]: data[key] for key in data.files

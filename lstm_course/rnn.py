@@ -15,9 +15,10 @@ import dataclasses
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
-from .validation import (as_real_array, check_instance, check_ndim, check_positive_int, check_shape,
-                         check_sequence, finish_param_fields)
+from .validation import (as_real_array, check_instance, check_ndim, check_positive_int, check_rng,
+                         check_sequence, check_shape, check_state, finish_param_fields)
 
 __all__ = [
     "RNNParams", "RNNStepCache", "RNNCache", "init_rnn_params",
@@ -39,7 +40,7 @@ class RNNParams:
     W_hh: np.ndarray
     b_h: np.ndarray
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         W_xh = as_real_array("W_xh", self.W_xh)
         if W_xh.ndim != 2:
             raise ValueError(f"expected W_xh of shape (D, H), got {W_xh.shape}")
@@ -48,17 +49,18 @@ class RNNParams:
                                    "b_h": ((H,), "(H,)")})
 
     @property
-    def D(self):
+    def D(self) -> int:
         """Input size."""
         return self.W_xh.shape[0]
 
     @property
-    def H(self):
+    def H(self) -> int:
         """Hidden size."""
         return self.W_xh.shape[1]
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype:
+        """The dtype of the three arrays."""
         return self.W_xh.dtype
 
 
@@ -79,7 +81,8 @@ class RNNCache(NamedTuple):
     params: RNNParams
 
 
-def init_rnn_params(D, H, rng, dtype=np.float64, recurrent_scale=None):
+def init_rnn_params(D: int, H: int, rng: np.random.Generator, dtype: DTypeLike = np.float64,
+                    recurrent_scale: float | None = None) -> RNNParams:
     """Random RNN weights, as PyTorch initialises them: U(-1/sqrt(H), 1/sqrt(H)), zero bias.
 
     Parameters
@@ -94,7 +97,7 @@ def init_rnn_params(D, H, rng, dtype=np.float64, recurrent_scale=None):
     """
     D = check_positive_int("D", D)
     H = check_positive_int("H", H)
-    check_instance("rng", rng, np.random.Generator, " (use numpy.random.default_rng(seed))")
+    check_rng(rng)
     k = 1.0 / np.sqrt(H)
     W_xh = rng.uniform(-k, k, size=(D, H))
     if recurrent_scale is None:
@@ -105,18 +108,13 @@ def init_rnn_params(D, H, rng, dtype=np.float64, recurrent_scale=None):
     return RNNParams(W_xh.astype(dtype), W_hh.astype(dtype), np.zeros(H, dtype=dtype))
 
 
-def _check_params(params):
+def _check_params(params: object) -> RNNParams:
     return check_instance("params", params, RNNParams,
                           " (build one with init_rnn_params or params_from_torch)")
 
 
-def _check_state(name, value, N, H, dtype):
-    if value is None:
-        return np.zeros((N, H), dtype=dtype)
-    return check_shape(name, as_real_array(name, value, dtype), (N, H), "(N, H)")
-
-
-def rnn_step_forward(x, h_prev, params):
+def rnn_step_forward(x: ArrayLike, h_prev: ArrayLike | None,
+                     params: RNNParams) -> tuple[np.ndarray, RNNStepCache]:
     """One RNN step.
 
     Parameters
@@ -136,12 +134,12 @@ def rnn_step_forward(x, h_prev, params):
     x = check_ndim("x", as_real_array("x", x, dtype), 2, "(N, D)")
     N = x.shape[0]
     check_shape("x", x, (N, D), "(N, D)")
-    h_prev = _check_state("h_prev", h_prev, N, H, dtype)
+    h_prev = check_state("h_prev", h_prev, N, H, dtype)
     h = np.tanh(x @ params.W_xh + h_prev @ params.W_hh + params.b_h)
     return h, RNNStepCache(x.copy(), h_prev.copy(), h.copy(), params)  # the caller may change them
 
 
-def rnn_step_backward(dh, cache):
+def rnn_step_backward(dh: ArrayLike, cache: RNNStepCache) -> tuple[np.ndarray, np.ndarray, RNNParams]:
     """Backward through one RNN step.
 
     Parameters
@@ -167,7 +165,7 @@ def rnn_step_backward(dh, cache):
     return da @ params.W_xh.T, da @ params.W_hh.T, dparams
 
 
-def rnn_forward(x, h0, params):
+def rnn_forward(x: ArrayLike, h0: ArrayLike | None, params: RNNParams) -> tuple[np.ndarray, RNNCache]:
     """Run a tanh RNN over a sequence.
 
     Parameters
@@ -185,7 +183,7 @@ def rnn_forward(x, h0, params):
     params = _check_params(params)
     D, H, dtype = params.D, params.H, params.dtype
     x, N, T = check_sequence(x, D, dtype)
-    h_t = _check_state("h0", h0, N, H, dtype)
+    h_t = check_state("h0", h0, N, H, dtype, T=T)
 
     x_tm = x.transpose(1, 0, 2).copy()  # (T, N, D), a copy the caller cannot change
     # x_t W_xh + b_h for all steps in one product; `+=` so that no second large array is made.
@@ -202,7 +200,7 @@ def rnn_forward(x, h0, params):
     return h, RNNCache(x_tm, hs[:T], hs[1:], params)
 
 
-def rnn_backward(dh, cache):
+def rnn_backward(dh: ArrayLike, cache: RNNCache) -> tuple[np.ndarray, np.ndarray, RNNParams]:
     """Backpropagation through time for `rnn_forward`.
 
     Parameters
@@ -242,7 +240,8 @@ def rnn_backward(dh, cache):
     return dx, dh_next, dparams
 
 
-def params_from_torch(weight_ih, weight_hh, bias_ih, bias_hh):
+def params_from_torch(weight_ih: ArrayLike, weight_hh: ArrayLike, bias_ih: ArrayLike,
+                      bias_hh: ArrayLike) -> RNNParams:
     """RNNParams from a one-layer PyTorch `nn.RNN` (tanh): weight_ih (H, D), weight_hh (H, H),
     bias_ih (H,), bias_hh (H,); NumPy arrays or CPU tensors. The two biases are summed."""
     weight_hh = check_ndim("weight_hh", as_real_array("weight_hh", weight_hh), 2, "(H, H)")
@@ -261,7 +260,7 @@ def params_from_torch(weight_ih, weight_hh, bias_ih, bias_hh):
     return RNNParams(weight_ih.T.copy(), weight_hh.T.copy(), bias_ih + bias_hh)
 
 
-def params_to_torch(params):
+def params_to_torch(params: RNNParams) -> dict[str, np.ndarray]:
     """The four arrays of a one-layer PyTorch `nn.RNN`, as new NumPy arrays: weight_ih (H, D),
     weight_hh (H, H), bias_ih (H,) holding the whole bias, bias_hh (H,) zero."""
     params = _check_params(params)

@@ -15,10 +15,11 @@ Shapes use N (batch), T (time), D (input size) and K (classes).
 
 from __future__ import annotations
 
-import numbers
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
+
+from .validation import check_positive_int, check_rng
 
 __all__ = [
     "DEFAULT_N_DISTRACTORS",
@@ -39,26 +40,10 @@ DEFAULT_N_DISTRACTORS = 4
 COPY_BLANK = 0
 
 
-def _check_int(value: Any, name: str, minimum: int) -> int:
-    # bool is an int subclass, but n=True is surely a mistake
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"expected {name} to be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"expected {name} >= {minimum}, got {value}")
-    return int(value)
-
-
-def _check_rng(rng: Any) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"expected rng to be a numpy.random.Generator, e.g. "
-                        f"numpy.random.default_rng(0), got {type(rng).__name__}")
-    return rng
-
-
 def delayed_recall_query_index(n_classes: int = 8,
                                n_distractors: int = DEFAULT_N_DISTRACTORS) -> int:
     """The input index of the query token in :func:`delayed_recall`; also D - 1."""
-    return _check_int(n_classes, "n_classes", 2) + _check_int(n_distractors, "n_distractors", 1)
+    return check_positive_int("n_classes", n_classes, 2) + check_positive_int("n_distractors", n_distractors, 1)
 
 
 def delayed_recall(n: int, gap: int, n_classes: int = 8,
@@ -111,10 +96,10 @@ def delayed_recall(n: int, gap: int, n_classes: int = 8,
     >>> x.shape, y.shape
     ((4, 5, 13), (4,))
     """
-    n = _check_int(n, "n", 1)
-    gap = _check_int(gap, "gap", 0)
+    n = check_positive_int("n", n, 1)
+    gap = check_positive_int("gap", gap, 0)
     query = delayed_recall_query_index(n_classes, n_distractors)
-    rng = _check_rng(rng)
+    rng = check_rng(rng)
     T, D = gap + 2, query + 1
     y = rng.integers(0, n_classes, size=n, dtype=np.int64)
     distractors = n_classes + rng.integers(0, n_distractors, size=(n, gap))  # (N, gap)
@@ -144,7 +129,7 @@ def as_words(sequence: np.ndarray, n_classes: int = 8) -> str:
     if sequence.ndim != 2:
         raise ValueError(f"expected one sequence of shape (T, D), got shape {sequence.shape}")
     query = sequence.shape[1] - 1  # the last index of D, see delayed_recall_query_index
-    n_classes = _check_int(n_classes, "n_classes", 2)
+    n_classes = check_positive_int("n_classes", n_classes, 2)
     if query <= n_classes:
         raise ValueError(f"a sequence with D = {query + 1} cannot hold {n_classes} cues, a distractor "
                          f"and the query; expected D >= {n_classes + 2}")
@@ -217,9 +202,9 @@ def adding_problem(n: int, T: int, rng: np.random.Generator) -> tuple[np.ndarray
     sum of two independent U(0, 1) values, 2 / 12 ~ 0.167. A model has learnt something only
     when its MSE is well below that.
     """
-    n = _check_int(n, "n", 1)
-    T = _check_int(T, "T", 2)
-    rng = _check_rng(rng)
+    n = check_positive_int("n", n, 1)
+    T = check_positive_int("T", T, 2)
+    rng = check_rng(rng)
     half = T // 2
     values = rng.random((n, T))
     first = rng.integers(0, half, size=n)
@@ -235,7 +220,7 @@ def adding_problem(n: int, T: int, rng: np.random.Generator) -> tuple[np.ndarray
 
 def copy_task_delimiter_index(n_symbols: int) -> int:
     """The input index of the delimiter ("now write") token in :func:`copy_task`; also D - 1."""
-    return _check_int(n_symbols, "n_symbols", 1) + 1
+    return check_positive_int("n_symbols", n_symbols, 1) + 1
 
 
 def copy_task(n: int, seq_len: int, gap: int, n_symbols: int,
@@ -281,11 +266,11 @@ def copy_task(n: int, seq_len: int, gap: int, n_symbols: int,
     A memoryless baseline outputs blank until the delimiter, then random symbols; its mean
     cross-entropy is ``seq_len * log(n_symbols) / T``.
     """
-    n = _check_int(n, "n", 1)
-    seq_len = _check_int(seq_len, "seq_len", 1)
-    gap = _check_int(gap, "gap", 0)
+    n = check_positive_int("n", n, 1)
+    seq_len = check_positive_int("seq_len", seq_len, 1)
+    gap = check_positive_int("gap", gap, 0)
     delimiter = copy_task_delimiter_index(n_symbols)
-    rng = _check_rng(rng)
+    rng = check_rng(rng)
     T, D = 2 * seq_len + gap + 1, n_symbols + 2
     symbols = rng.integers(1, n_symbols + 1, size=(n, seq_len), dtype=np.int64)  # (N, seq_len)
     tokens = np.full((n, T), COPY_BLANK, dtype=np.int64)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from .validation import check_instance, check_positive_int
+from .validation import check_positive_int, check_rng
 
 __all__ = ["TrainingHistory", "train"]
 
@@ -26,13 +28,14 @@ class TrainingHistory:
     accuracy: list = dataclasses.field(default_factory=list)
     grad_norm: list = dataclasses.field(default_factory=list)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.loss)
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, list]:
+        """The three lists, copied, by name (for a results file or a plot)."""
         return {"loss": list(self.loss), "accuracy": list(self.accuracy), "grad_norm": list(self.grad_norm)}
 
-    def first_step(self, accuracy=None, loss=None):
+    def first_step(self, accuracy: float | None = None, loss: float | None = None) -> int | None:
         """The first step (1-based count of steps taken) whose accuracy >= `accuracy` or
         loss <= `loss`, or None if no step reached it."""
         if (accuracy is None) == (loss is None):
@@ -86,8 +89,11 @@ class _Progress:
                 self.handle.update(HTML(html))
 
 
-def train(params, loss_fn, make_batch, steps, optimizer, rng, clip_norm=None, progress="auto",
-          target_accuracy=None, target_loss=None):
+def train(params: Any, loss_fn: Callable[..., tuple[float, Any, float | None]],
+          make_batch: Callable[[np.random.Generator], tuple[np.ndarray, np.ndarray]], steps: int,
+          optimizer: Any, rng: np.random.Generator, clip_norm: float | None = None,
+          progress: str | bool = "auto", target_accuracy: float | None = None,
+          target_loss: float | None = None) -> tuple[Any, TrainingHistory]:
     """Train with a fresh batch at every step.
 
     Parameters
@@ -121,7 +127,7 @@ def train(params, loss_fn, make_batch, steps, optimizer, rng, clip_norm=None, pr
     from .tree import tree_global_norm
 
     steps = check_positive_int("steps", steps)
-    check_instance("rng", rng, np.random.Generator, " (use numpy.random.default_rng(seed))")
+    check_rng(rng)
     if clip_norm is not None and not clip_norm > 0:
         raise ValueError(f"clip_norm must be a positive number or None, got {clip_norm!r}")
     history = TrainingHistory()

@@ -8,20 +8,25 @@ a NumPy broadcasting error from deep inside a formula.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any, TypeVar
 
 import numpy as np
+from numpy.typing import DTypeLike
+
+T_ = TypeVar("T_")
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def to_numpy(value):
+def to_numpy(value: Any) -> np.ndarray:
     """Return `value` as an ndarray; accepts PyTorch tensors without importing torch."""
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch.Tensor
         value = value.detach().cpu().numpy()
     return np.asarray(value)
 
 
-def as_real_array(name, value, dtype=None, allow_nonfinite=False):
+def as_real_array(name: str, value: Any, dtype: DTypeLike | None = None,
+                  allow_nonfinite: bool = False) -> np.ndarray:
     """Return `value` as a real floating ndarray (no copy when it already is one).
 
     Integers are accepted and converted to `dtype` (float64 by default); booleans,
@@ -41,13 +46,32 @@ def as_real_array(name, value, dtype=None, allow_nonfinite=False):
     if dtype is None:
         dtype = arr.dtype if arr.dtype in FLOAT_DTYPES else np.dtype(np.float64)
     arr = arr.astype(dtype, copy=False)
-    if not allow_nonfinite and not np.isfinite(arr).all():
+    if not allow_nonfinite:
+        check_finite(name, arr)
+    return arr
+
+
+def check_finite(name: str, arr: np.ndarray) -> np.ndarray:
+    """Raise ValueError, naming the first bad index, if `arr` holds NaN or inf."""
+    if not np.isfinite(arr).all():
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
         raise ValueError(f"{name} contains NaN or inf (first at index {bad}); expected finite values")
     return arr
 
 
-def check_shape(name, arr, expected, spec):
+def check_float_array(name: str, value: Any, finite: bool = False) -> np.ndarray:
+    """`value` as an ndarray that must already be floating point (no conversion); optionally finite.
+
+    For functions whose answer depends on the dtype given (a loss keeps its input's precision,
+    a finite difference is meaningless on integers), where `as_real_array` would convert.
+    """
+    arr = to_numpy(value)
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise TypeError(f"{name} must be a floating-point array (float32 or float64), got dtype {arr.dtype}")
+    return check_finite(name, arr) if finite else arr
+
+
+def check_shape(name: str, arr: np.ndarray, expected: tuple[int, ...], spec: str) -> np.ndarray:
     """Raise ValueError unless `arr.shape == expected`.
 
     `spec` spells the shape in letters, e.g. "(N, H)", so the message reads
@@ -58,21 +82,21 @@ def check_shape(name, arr, expected, spec):
     return arr
 
 
-def check_ndim(name, arr, ndim, spec):
+def check_ndim(name: str, arr: np.ndarray, ndim: int, spec: str) -> np.ndarray:
     """Raise ValueError unless `arr` has `ndim` dimensions (before sizes can be read off it)."""
     if arr.ndim != ndim:
         raise ValueError(f"expected {name} of shape {spec} ({ndim} dimensions), got shape {arr.shape}")
     return arr
 
 
-def check_instance(name, value, cls, hint=""):
+def check_instance(name: str, value: Any, cls: type[T_], hint: str = "") -> T_:
     """Raise TypeError unless `value` is a `cls`."""
     if not isinstance(value, cls):
         raise TypeError(f"{name} must be a {cls.__name__}{hint}, got {type(value).__name__}")
     return value
 
 
-def check_sequence(x, D, dtype):
+def check_sequence(x: Any, D: int, dtype: DTypeLike) -> tuple[np.ndarray, int, int]:
     """`x` as a real array of shape (N, T, D) with N, T >= 1, in `dtype`; returns (x, N, T)."""
     x = check_ndim("x", as_real_array("x", x, dtype), 3, "(N, T, D)")
     N, T, _ = x.shape
@@ -82,7 +106,7 @@ def check_sequence(x, D, dtype):
     return x, N, T
 
 
-def finish_param_fields(params, shapes):
+def finish_param_fields(params: Any, shapes: dict[str, tuple[tuple[int, ...], str]]) -> None:
     """Convert and check the array fields of a frozen parameter dataclass in place.
 
     `shapes` maps each field name to (expected shape, letters), e.g. {"W_hh": ((4, 4), "(H, H)")}.
@@ -96,7 +120,7 @@ def finish_param_fields(params, shapes):
         object.__setattr__(params, name, arr.astype(dtype, copy=False))
 
 
-def check_positive_int(name, value, minimum=1):
+def check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
     """Return `value` as an int, raising unless it is an integer >= minimum."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r}")
@@ -105,7 +129,8 @@ def check_positive_int(name, value, minimum=1):
     return int(value)
 
 
-def check_state(name, value, N, H, dtype, spec="(N, H)", T=None):
+def check_state(name: str, value: Any, N: int, H: int, dtype: DTypeLike, spec: str = "(N, H)",
+                T: int | None = None) -> np.ndarray:
     """A state such as h0 or c_prev as a real (N, H) array in `dtype`; None means zeros.
 
     Give `T` (the second size of the x the state goes with) to recognise a time-major x: a
@@ -123,6 +148,28 @@ def check_state(name, value, N, H, dtype, spec="(N, H)", T=None):
     return check_shape(name, arr, (N, H), spec)
 
 
-def check_rng(rng, name="rng"):
+def check_rng(rng: Any, name: str = "rng") -> np.random.Generator:
     """Raise TypeError unless `rng` is a numpy.random.Generator (every random choice takes one)."""
     return check_instance(name, rng, np.random.Generator, " (use numpy.random.default_rng(seed))")
+
+
+def check_finite_positive(name: str, value: Any) -> float:
+    """`value` as a float, raising unless it is a finite number > 0 (a learning rate, a tolerance)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a finite number > 0, got {value!r}") from None
+    if not (np.isfinite(number) and number > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {number}")
+    return number
+
+
+def check_unit_interval(name: str, value: Any) -> float:
+    """`value` as a float, raising unless 0 <= value < 1 (a momentum, a decay rate)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number in [0, 1), got {value!r}") from None
+    if not 0.0 <= number < 1.0:
+        raise ValueError(f"{name} must be a number in [0, 1), got {number}")
+    return number

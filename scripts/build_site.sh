@@ -33,50 +33,13 @@ if (( ${#lessons[@]} == 0 )); then
     exit 1
 fi
 
-# --- assemble the source folder: conf.py, index.md, the lessons and any files they link ------
-# Only changed files are rewritten, so that Sphinx rebuilds only the lessons that changed. Cells of
-# slide type "notes" (speaker notes) are tagged remove-cell: they show in the slides' speaker view only.
+# --- assemble the source folder: conf.py, index.md, references.md, the lessons and any files they link ------
+# Only changed files are rewritten, so that Sphinx rebuilds only the lessons that changed. Speaker
+# notes (cells of slide type "notes") become asides titled "For instructors", and each lesson
+# says where the learner's own exercise copy is (scripts/site_pages.py).
 mkdir -p "$SRC"
-cp -p "$ROOT/docs/conf.py" "$ROOT/docs/index.md" "$SRC/"
-"$PYTHON" - "$NOTEBOOKS_DIR" "$SRC" <<'EOF'
-import filecmp, json, shutil, sys
-from pathlib import Path
-
-src, dst = Path(sys.argv[1]), Path(sys.argv[2])
-keep = {"conf.py", "index.md"}
-skip_dirs = {"exercises", ".ipynb_checkpoints", "__pycache__"}
-wanted = {}
-for p in src.rglob("*"):
-    rel = p.relative_to(src)
-    if p.is_dir() or set(rel.parts) & skip_dirs or rel.name.startswith("."):
-        continue
-    # the lessons themselves, and the images/data files their markdown may link (not other notebooks)
-    if p.suffix == ".ipynb" and not (len(rel.parts) == 1 and rel.name[:2].isdigit() and rel.name[2] == "_"):
-        continue
-    wanted[rel] = p
-for p in sorted(dst.rglob("*"), reverse=True):  # drop what is no longer in the notebook folder
-    rel = p.relative_to(dst)
-    if p.is_file() and rel not in wanted and str(rel) not in keep:
-        p.unlink()
-    elif p.is_dir() and not any(p.iterdir()):
-        p.rmdir()
-for rel, p in wanted.items():
-    q = dst / rel
-    if p.suffix == ".ipynb":
-        # Speaker notes (cells of slide type "notes") belong to the slides, not to the reader's page.
-        nb = json.loads(p.read_text(encoding="utf-8"))
-        for cell in nb["cells"]:
-            if cell.get("metadata", {}).get("slideshow", {}).get("slide_type") == "notes":
-                tags = cell["metadata"].setdefault("tags", [])
-                if "remove-cell" not in tags:
-                    tags.append("remove-cell")
-        text = json.dumps(nb, ensure_ascii=False, indent=1) + "\n"
-        if not q.exists() or q.read_text(encoding="utf-8") != text:
-            q.write_text(text, encoding="utf-8")
-    elif not q.exists() or not filecmp.cmp(p, q, shallow=False):
-        q.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(p, q)
-EOF
+cp -p "$ROOT/docs/conf.py" "$ROOT/docs/index.md" "$ROOT/docs/references.md" "$SRC/"
+"$PYTHON" "$ROOT/scripts/site_pages.py" stage "$NOTEBOOKS_DIR" "$SRC"
 
 # --- build ------------------------------------------------------------------------------------
 echo "build_site: ${#lessons[@]} lesson(s) from $NOTEBOOKS_DIR -> $OUT"
@@ -95,20 +58,5 @@ if ! cmp -s "$ROOT/node_modules/mathjax/package.json" "$OUT/_static/mathjax/.pac
 fi
 
 # --- guard: no page may load a script or a stylesheet from the network -----------------------
-"$PYTHON" - "$OUT" <<'EOF'
-import re, sys
-from pathlib import Path
-
-remote = re.compile(r"""<(?:script|link|img|iframe|source)\b[^>]*?\b(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.I | re.S)
-css_remote = re.compile(r"""(?:@import\s+(?:url\()?|url\()\s*["']?(?:https?:)?//""", re.I)
-bad = []
-for p in Path(sys.argv[1]).rglob("*"):
-    if p.suffix in {".html", ".css"} and "_static/mathjax" not in p.as_posix():
-        text = p.read_text(encoding="utf-8", errors="replace")
-        for m in list(remote.finditer(text)) + list(css_remote.finditer(text)):
-            bad.append(f"{p}: {m.group(0)[:120]}")
-if bad:
-    print("build_site: these pages load something from the network:\n  " + "\n  ".join(bad), file=sys.stderr)
-    sys.exit(1)
-EOF
+"$PYTHON" "$ROOT/scripts/site_pages.py" check "$OUT"
 echo "build_site: done; open $OUT/index.html"

@@ -11,7 +11,9 @@
 # notes (press s in a deck). A lesson with no slide metadata at all still gets a usable deck: each
 # "#"/"##" heading starts a slide and each "###" heading a sub-slide (a warning says so).
 # Cells tagged remove-cell are left out, remove-input shows only the output, remove-output only
-# the code (the same tags the website honours).
+# the code (the same tags the website honours). The decks are laid out for a 1280x720 screen:
+# scripts/slide_decks.py shortens long code and output and splits tall slides into sub-slides
+# (the lessons themselves are not changed).
 #
 # reveal.js 4, MathJax 2.7, require.js and jQuery come from the pinned npm packages in
 # node_modules/ (npm ci from package-lock.json, only when missing) and are copied to
@@ -64,29 +66,9 @@ if copy_once mathjax2; then
 fi
 cp "$NM/requirejs/require.js" "$NM/jquery/dist/jquery.min.js" "$OUT/_static/"
 
-# --- stage the lessons, with fallback slide metadata for a lesson that has none ---------------
+# --- stage the lessons: copies that fit a 1280x720 screen (scripts/slide_decks.py) ------------
 rm -rf "$STAGE" && mkdir -p "$STAGE"
-"$PYTHON" - "$STAGE" "${lessons[@]}" <<'EOF'
-import re, sys
-from pathlib import Path
-import nbformat
-
-stage, paths = Path(sys.argv[1]), [Path(p) for p in sys.argv[2:]]
-for path in paths:
-    nb = nbformat.read(path, as_version=4)
-    if not any("slideshow" in c.metadata for c in nb.cells):
-        print(f"build_slides: warning: {path.name} has no slide metadata; "
-              "slides follow its headings (# / ## start a slide, ### a sub-slide)", file=sys.stderr)
-        for i, cell in enumerate(nb.cells):
-            first = cell.source.lstrip().split("\n", 1)[0] if cell.cell_type == "markdown" else ""
-            kind = "-"
-            if i == 0 or re.match(r"#{1,2}\s", first):
-                kind = "slide"
-            elif re.match(r"###\s", first):
-                kind = "subslide"
-            cell.metadata["slideshow"] = {"slide_type": kind}
-    nbformat.write(nb, stage / path.name)
-EOF
+"$PYTHON" "$ROOT/scripts/slide_decks.py" stage "$STAGE" "${lessons[@]}"
 
 # --- the decks ---------------------------------------------------------------------------------
 echo "build_slides: ${#lessons[@]} deck(s) from $NOTEBOOKS_DIR -> $OUT"
@@ -101,7 +83,9 @@ echo "build_slides: ${#lessons[@]} deck(s) from $NOTEBOOKS_DIR -> $OUT"
     --SlidesExporter.reveal_theme=white \
     --SlidesExporter.reveal_transition=slide \
     --SlidesExporter.reveal_number=c/t \
-    --SlidesExporter.reveal_scroll=True \
+    --SlidesExporter.reveal_scroll=False \
+    --SlidesExporter.reveal_width=1280 \
+    --SlidesExporter.reveal_height=720 \
     --SlidesExporter.exclude_input_prompt=True \
     --SlidesExporter.exclude_output_prompt=True \
     --TagRemovePreprocessor.enabled=True \
@@ -110,78 +94,9 @@ echo "build_slides: ${#lessons[@]} deck(s) from $NOTEBOOKS_DIR -> $OUT"
     --TagRemovePreprocessor.remove_all_outputs_tags=remove-output \
     --output-dir="$OUT" "$STAGE"/*.ipynb
 
-# Drop decks of lessons that no longer exist, then write an index of the decks.
-"$PYTHON" - "$OUT" "$STAGE" <<'EOF'
-import html, json, sys
-from pathlib import Path
-
-out, stage = Path(sys.argv[1]), Path(sys.argv[2])
-names = sorted(p.stem for p in stage.glob("*.ipynb"))
-for deck in out.glob("*.slides.html"):
-    if deck.name.removesuffix(".slides.html") not in names:
-        deck.unlink()
-items = []
-for name in names:
-    nb = json.loads((stage / f"{name}.ipynb").read_text(encoding="utf-8"))
-    title = name
-    for cell in nb["cells"]:
-        if cell["cell_type"] == "markdown":
-            for line in "".join(cell["source"]).splitlines():
-                if line.startswith("#"):
-                    title = line.lstrip("#").strip()
-                    break
-            if title != name:
-                break
-    items.append(f'<li><a href="{html.escape(name)}.slides.html">{html.escape(title)}</a></li>')
-(out / "index.html").write_text(f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>The LSTM course: slides</title>
-<style>body{{font-family:sans-serif;max-width:46em;margin:2em auto;line-height:1.5;padding:0 1em}}
-kbd{{border:1px solid #aaa;border-radius:3px;padding:0 .3em;background:#f6f6f6}}</style></head>
-<body><h1>The LSTM course: slides</h1>
-<ol>
-{chr(10).join(items)}
-</ol>
-<h2>Keys</h2>
-<ul>
-<li><kbd>&rarr;</kbd>/<kbd>space</kbd> next, <kbd>&larr;</kbd> previous, <kbd>&darr;</kbd>/<kbd>&uarr;</kbd> sub-slides</li>
-<li><kbd>s</kbd> speaker view: notes, next slide and a timer in a second window (allow pop-ups)</li>
-<li><kbd>f</kbd> full screen, <kbd>o</kbd>/<kbd>esc</kbd> overview, <kbd>b</kbd> or <kbd>.</kbd> black screen</li>
-<li>Append <code>?print-pdf</code> to a deck's address and print it from Chromium/Chrome for a PDF handout.</li>
-</ul>
-<p>The website of the course is in <a href="../site/index.html">../site/</a> (make site).</p>
-</body></html>
-""", encoding="utf-8")
-EOF
-
-# --- guard: no deck may load anything from the network ----------------------------------------
-# Comments in the stock template's CSS/JS cite web pages; they are removed so that the only
-# http(s) addresses left in a deck are links (<a href>) written in the lessons themselves.
-# Links between lessons (NN_topic.ipynb) are pointed at the decks (NN_topic.slides.html).
-"$PYTHON" - "$OUT" <<'EOF'
-import re, sys
-from pathlib import Path
-
-URL = r"(?:https?:)?//[\w.-]+\.[a-z]{2,}"
-load = re.compile(r"""(?:<(?:script|link|img|iframe|source|video|audio|embed)\b[^>]*?\b(?:src|href|data)\s*=\s*["']?|\bimport\s[^;]*?from\s*["']|\bimport\(\s*["']|@import\s+(?:url\()?\s*["']?|url\(\s*["']?)""" + URL, re.I | re.S)
-style = re.compile(r"(<style\b[^>]*>)(.*?)(</style>)", re.I | re.S)
-css_comment = re.compile(r"/\*.*?\*/", re.S)
-js_comment_line = re.compile(r"^[ \t]*//[^\n]*https?://[^\n]*\n", re.M)
-link = re.compile(r"<a\b[^>]*>.*?</a>", re.I | re.S)
-bad, other = [], []
-for p in sorted(Path(sys.argv[1]).glob("*.html")):
-    text = p.read_text(encoding="utf-8")
-    new = style.sub(lambda m: m.group(1) + css_comment.sub(lambda c: "" if "http" in c.group(0) else c.group(0), m.group(2)) + m.group(3), text)
-    new = js_comment_line.sub("", new)
-    # a link to another lesson's notebook leads to that lesson's deck
-    new = re.sub(r"""(<a\b[^>]*\bhref=["'])(\d\d_[^"'/#?]+)\.ipynb(?=[#"'])""", r"\1\2.slides.html", new)
-    if new != text:
-        p.write_text(new, encoding="utf-8")
-    bad += [f"{p.name}: {m.group(0)[:120]}" for m in load.finditer(new)]
-    other += [f"{p.name}: {m.group(0)}" for m in re.finditer(r"https?://[^\s\"'<>)]+", link.sub("", new))]
-if other:
-    print("build_slides: note: web addresses in the decks' text (not loaded):\n  " + "\n  ".join(other), file=sys.stderr)
-if bad:
-    print("build_slides: these decks load something from the network:\n  " + "\n  ".join(bad), file=sys.stderr)
-    sys.exit(1)
-EOF
+# Drop decks of lessons that no longer exist, write an index of the decks, then the guard: no deck
+# may load anything from the network (comments citing web pages are removed from the stock
+# template's CSS/JS), and links between lessons (NN_topic.ipynb) lead to the decks.
+"$PYTHON" "$ROOT/scripts/slide_decks.py" index "$OUT" "$STAGE"
+"$PYTHON" "$ROOT/scripts/slide_decks.py" finalize "$OUT"
 echo "build_slides: done; open $OUT/index.html (s: speaker notes)"

@@ -2,8 +2,9 @@
 
 Run with exactly torch==2.13.0 (CPU is enough), from the repository root:
 
-    .venv/bin/pip install torch==2.13.0
-    .venv/bin/python scripts/make_torch_reference.py        # or: make reference
+    make reference        # makes .venv-bench (torch, the locked numpy, the package) and runs this
+
+torch never goes into the course's .venv: the tests there prove that the package needs none.
 
 For one-layer `nn.LSTM` and `nn.RNN` (tanh, batch_first=True) in float64, at several shapes
 (including N = 1 and T = 1), it draws random non-zero weights, two different non-zero biases
@@ -41,11 +42,11 @@ def import_torch():
         import torch
     except ImportError:
         sys.exit(f"error: this script needs PyTorch {TORCH_VERSION}: "
-                 f"run `.venv/bin/pip install torch=={TORCH_VERSION}` first")
+                 f"run `make reference` (it installs torch=={TORCH_VERSION} into .venv-bench)")
     if torch.__version__.split("+")[0] != TORCH_VERSION:
         sys.exit(f"error: the reference arrays must be made with torch=={TORCH_VERSION}, "
                  f"but torch {torch.__version__} is installed; "
-                 f"run `.venv/bin/pip install torch=={TORCH_VERSION}`")
+                 "run `make reference`, which uses .venv-bench")
     return torch
 
 

@@ -2,10 +2,9 @@
 
     python scripts/time_lessons.py
 
-Targets (issue 5): at most 20 s per lesson, 120 s for the whole course, on 2 cores.
+Targets (the course design's): at most 20 s per lesson, 120 s for the whole course, on 2 cores.
 """
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -13,10 +12,10 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from lstm_course.blas import use_one_blas_thread
+
 ROOT = Path(__file__).resolve().parents[1]
-# Small matrices: one BLAS thread per kernel is fastest (see the Makefile); kernels inherit this.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+use_one_blas_thread()  # the kernels inherit it (lstm_course.blas says why)
 PER_LESSON, TOTAL = 20.0, 120.0
 
 

@@ -1,6 +1,7 @@
 """The exercise generator: solutions stripped, everything else kept, outputs cleared, learner
 edits never lost, no churn; the committed learner notebooks are in sync and run to the end."""
 
+import re
 import shutil
 from pathlib import Path
 
@@ -261,17 +262,62 @@ REPO_EXERCISES = sorted(p for p in (ROOT / "notebooks" / "exercises").glob("[0-9
                         if ".new." not in p.name)
 
 
+WORK_ELSEWHERE = ("notebooks/exercises/ holds the generated learner notebooks, which the tests check; "
+                  "to do the exercises, work in your own copies (`make lab` opens workspace/). "
+                  "`make exercises` moves a copy you edited here to workspace/ and restores this one.")
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
 def test_committed_learner_notebooks_are_up_to_date(capsys):
     if not REPO_LESSONS:
         pytest.skip("no lessons in notebooks/ yet")
     status = main(["exercises", "--lessons", str(ROOT / "notebooks"), "--check"])
-    assert status == 0, ("notebooks/exercises/ is out of date with the lessons: run `make exercises`\n"
-                         + capsys.readouterr().out)
+    assert status == 0, (f"{capsys.readouterr().out}\n{WORK_ELSEWHERE} After changing a lesson, "
+                         "`make exercises` brings these notebooks up to date.")
 
 
 @pytest.mark.parametrize("path", REPO_EXERCISES or [None], ids=[p.name for p in REPO_EXERCISES] or ["none"])
 def test_learner_notebook_runs_to_the_end_with_every_check_not_implemented(path, monkeypatch):
+    from nbclient.exceptions import CellExecutionError
     if path is None:
         pytest.skip("no learner notebooks in notebooks/exercises/ yet")
-    nb = _execute(path, "not_implemented", monkeypatch)  # raises if any cell fails
+    failure = None
+    try:
+        nb = _execute(path, "not_implemented", monkeypatch)
+    except CellExecutionError as exc:  # the kernel's traceback is coloured: keep its last line's words
+        failure = [line for line in ANSI.sub("", str(exc)).strip().splitlines() if line.strip()][-1]
+    if failure is not None:  # outside the except block: no coloured traceback chained to the message
+        pytest.fail(f"{path.name}: a cell of the learner notebook failed: {failure}\n{WORK_ELSEWHERE}", pytrace=False)
     assert all(c.execution_count is not None for c in nb.cells if c.cell_type == "code" and c.source.strip())
+
+
+def _words(markdown):
+    """The words of a Markdown text, without markup, math or link targets (to compare renderings)."""
+    text = re.sub(r"\$\$.*?\$\$|\$[^$\n]+\$", " ", markdown, flags=re.S)
+    text = re.sub(r"\]\([^)]*\)", " ", text)
+    return re.findall(r"[A-Za-z0-9]+", text)
+
+
+@pytest.mark.parametrize("lesson", REPO_LESSONS or [None], ids=[p.stem for p in REPO_LESSONS] or ["none"])
+def test_speaker_notes_are_marked_asides_in_the_learner_notebook(lesson):
+    """Every speaker note of a lesson is in its learner notebook, whole, as a quote that begins
+    "For instructors:" (and still a note for slides made from it)."""
+    if lesson is None:
+        pytest.skip("no lessons in notebooks/ yet")
+    notes = [c for c in read(lesson).cells if c.get("metadata", {}).get("slideshow", {}).get("slide_type") == "notes"]
+    learner = {c.get("id"): c for c in read(ROOT / "notebooks" / "exercises" / lesson.name).cells}
+    assert not [c for c in learner.values() if "exercise-pointer" in c.metadata.get("tags", [])], (
+        "the lesson's pointer to the workspace is replaced by the learner notebook's banner")
+    for note in notes:
+        mine = learner[note["id"]]
+        assert mine.source.startswith("> **For instructors:** "), mine.source[:80]
+        assert all(line.startswith(">") for line in mine.source.splitlines())
+        assert _words(mine.source) == ["For", "instructors"] + _words(note.source)
+        assert mine.metadata["slideshow"]["slide_type"] == "notes"
+
+
+def test_instructor_aside_quotes_every_line_and_marks_the_start():
+    from lstm_course.exercises import as_instructor_aside
+    aside = as_instructor_aside("Ask the room.\n\nThen wait for\nguesses.\n")
+    assert aside == "> **For instructors:** Ask the room.\n>\n> Then wait for\n> guesses."
+    assert as_instructor_aside(aside) == aside  # already marked: unchanged (regenerating adds nothing)

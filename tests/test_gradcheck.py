@@ -125,7 +125,7 @@ def test_check_gradient_bad_inputs():
         check_gradient(cubic, x, np.ones((3, 2)))
     with pytest.raises(TypeError, match="floating-point"):
         numerical_gradient(cubic, np.ones(3, dtype=int))
-    with pytest.raises(ValueError, match="h > 0"):
+    with pytest.raises(ValueError, match="h must be a finite number > 0"):
         numerical_gradient(cubic, x, h=0.0)
     with pytest.raises(TypeError, match=r"scalar, got an array of shape \(2, 3\)"):
         numerical_gradient(lambda x: x, x)

@@ -12,11 +12,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-from build_notebooks import lesson_sources, notebook_from_source  # noqa: E402
+from build_notebooks import lesson_sources, merge_streams, notebook_from_source  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 SOURCES = lesson_sources()
-MAX_BYTES = 1_000_000  # stored figures stay small (72-80 dpi PNGs)
+MAX_BYTES = 1_000_000  # stored figures stay small (6x3-inch figures, PNGs at 2x of 72 dpi)
 
 needs_lessons = pytest.mark.skipif(not SOURCES, reason="no lessons yet (lessons/NN_topic.py)")
 
@@ -76,3 +76,40 @@ def test_lesson_structure(notebook):
             assert f"]({names[neighbour]})" in markdown, f"no link to {names[neighbour]}"
     code = "\n".join(_text(c) for c in cells if c["cell_type"] == "code")
     assert "### BEGIN SOLUTION" in code and re.search(r"\bcheck_\w+\(", code), "no exercise with a check"
+
+
+@needs_lessons
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_normalised_so_rebuilds_do_not_churn(notebook):
+    """What changes from one run to the next is not stored: printed output is one stream output per
+    stream (the kernel's chunking varies), and no timings or widget state (make notebooks)."""
+    nb = _load(notebook)
+    for n, cell in enumerate(nb["cells"]):
+        kinds = [(o["output_type"], o.get("name")) for o in cell.get("outputs", [])]
+        repeats = [k for a, k in zip(kinds, kinds[1:]) if a == k and k[0] == "stream"]
+        assert not repeats, f"{notebook.name}, cell {n}: split stream outputs {kinds}: run `make notebooks`"
+        assert not {"execution", "ExecuteTime"} & set(cell.get("metadata", {})), f"{notebook.name}, cell {n}: timings"
+    assert "widgets" not in nb["metadata"]
+
+
+def test_merge_streams_joins_consecutive_chunks_of_one_stream_only():
+    def stream(name, text):
+        return {"output_type": "stream", "name": name, "text": text}
+    figure = {"output_type": "display_data", "data": {"text/plain": "<Figure>"}, "metadata": {}}
+    outputs = [stream("stdout", "a\n"), stream("stdout", "b"), stream("stdout", "c\n"), stream("stderr", "w\n"),
+               stream("stdout", "d\n"), figure, stream("stdout", "e\n")]
+    assert merge_streams(outputs) == [stream("stdout", "a\nbc\n"), stream("stderr", "w\n"), stream("stdout", "d\n"),
+                                      figure, stream("stdout", "e\n")]
+    assert merge_streams([]) == []
+
+
+@needs_lessons
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_lesson_says_where_the_learners_exercises_are(notebook):
+    """Right after the title, a generated line (not a slide) points to the learner's own copy."""
+    cells = _load(notebook)["cells"]
+    pointer = cells[1]
+    assert "exercise-pointer" in pointer["metadata"].get("tags", []), "run `make notebooks`"
+    assert f"`workspace/{notebook.name}`" in _text(pointer) and "make lab" in _text(pointer)
+    assert pointer["metadata"]["slideshow"]["slide_type"] == "skip"
+    assert sum("exercise-pointer" in c["metadata"].get("tags", []) for c in cells) == 1

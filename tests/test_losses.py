@@ -49,9 +49,9 @@ def test_mse_preserves_float32_and_does_not_mutate():
 def test_mse_bad_inputs():
     with pytest.raises(ValueError, match=r"target of the shape of pred, \(4,\), got \(4, 1\)"):
         mse(np.zeros(4), np.zeros((4, 1)))
-    with pytest.raises(TypeError, match="pred to be a floating-point array"):
+    with pytest.raises(TypeError, match="pred must be a floating-point array"):
         mse(np.zeros(3, dtype=int), np.zeros(3))
-    with pytest.raises(ValueError, match="pred to be finite"):
+    with pytest.raises(ValueError, match="pred contains NaN or inf"):
         mse(np.array([np.nan, 1.0]), np.zeros(2))
     with pytest.raises(ValueError, match="target to be finite"):
         mse(np.zeros(2), np.array([np.inf, 1.0]))
@@ -127,7 +127,7 @@ def test_cross_entropy_bad_inputs():
         softmax_cross_entropy(logits, np.zeros(4))
     with pytest.raises(ValueError, match=r"logits of shape \(N, K\) or \(N, T, K\), got \(3,\)"):
         softmax_cross_entropy(np.zeros(3), np.zeros((), dtype=int))
-    with pytest.raises(ValueError, match="logits to be finite"):
+    with pytest.raises(ValueError, match="logits contains NaN or inf"):
         softmax_cross_entropy(np.array([[np.nan, 0.0]]), np.array([0]))
 
 

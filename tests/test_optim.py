@@ -72,7 +72,7 @@ def test_clip_keeps_float32():
 
 
 def test_clip_bad_inputs():
-    with pytest.raises(ValueError, match=r"max_norm > 0 and finite, got 0.0"):
+    with pytest.raises(ValueError, match=r"max_norm must be a finite number > 0, got 0.0"):
         clip_grad_norm({"a": np.ones(2)}, 0.0)
     with pytest.raises(ValueError, match=r"NaN or inf \(in \['b'\]\)"):
         clip_grad_norm({"a": np.ones(2), "b": np.array([np.nan])}, 1.0)
@@ -165,13 +165,13 @@ def test_adam_minimises_a_quadratic():
 
 
 def test_bad_hyperparameters():
-    with pytest.raises(ValueError, match=r"lr > 0 and finite, got -0.1"):
+    with pytest.raises(ValueError, match=r"lr must be a finite number > 0, got -0.1"):
         SGD(lr=-0.1)
-    with pytest.raises(ValueError, match=r"momentum in \[0, 1\), got 1.0"):
+    with pytest.raises(ValueError, match=r"momentum must be a number in \[0, 1\), got 1.0"):
         SGD(lr=0.1, momentum=1.0)
-    with pytest.raises(ValueError, match=r"beta2 in \[0, 1\), got 1.5"):
+    with pytest.raises(ValueError, match=r"beta2 must be a number in \[0, 1\), got 1.5"):
         Adam(beta2=1.5)
-    with pytest.raises(ValueError, match=r"eps > 0"):
+    with pytest.raises(ValueError, match=r"eps must be a finite number > 0"):
         Adam(eps=0.0)
 
 

@@ -1,5 +1,7 @@
 """Finding the committed PyTorch reference arrays from anywhere in the course."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -7,8 +9,11 @@ from lstm_course.reference import load_torch_reference, reference_path
 
 
 def test_found_from_the_notebooks_folder_and_from_elsewhere(tmp_path):
-    assert reference_path("lstm_reference.npz").name == "lstm_reference.npz"
-    assert reference_path("rnn_reference.npz", start=tmp_path).is_file()  # beside the package
+    expected = Path(__file__).resolve().parent / "reference" / "lstm_reference.npz"
+    notebooks = Path(__file__).resolve().parents[1] / "notebooks"  # where a lesson runs
+    assert reference_path("lstm_reference.npz", start=notebooks) == expected
+    assert reference_path("lstm_reference.npz", start=tmp_path) == expected  # beside the package
+    assert reference_path("rnn_reference.npz", start=tmp_path).is_file()
 
 
 def test_loads_every_case_with_its_version():

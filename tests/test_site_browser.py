@@ -4,10 +4,13 @@ Builds the site (scripts/build_site.sh) and the decks (scripts/build_slides.sh) 
 build folder on 127.0.0.1 and opens the site's index, every lesson page, the slides' index and
 every deck. On each page: the math is rendered by MathJax (no raw TeX delimiters left in the text),
 every image loaded, no request went to any host but 127.0.0.1, and the console shows no error.
-One screenshot per kind of page goes to screenshots/ for a reviewer.
+One screenshot per kind of page goes to screenshots/ for a reviewer. Every slide of every deck is
+measured at 1280x720 (a projector): none may be taller than the screen or have code wider than
+its box. Every speaker note must be in its deck's notes and, marked "For instructors", on the site.
 
 Needs /usr/bin/chromium (`apt-get install chromium`) and the `playwright` package (the `site`
-extra); without them the test is skipped, except in CI (CI=true), where it is mandatory.
+extra); without them the test is skipped with a warning in pytest's summary, except in CI
+(CI=true), where it is mandatory.
 NOTEBOOKS_DIR and BUILD_DIR (environment) choose other lesson and build folders, as for the scripts.
 """
 
@@ -22,6 +25,8 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -45,11 +50,14 @@ CHROMIUM_FLAGS = [
 ]
 
 LESSONS = sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+SCREEN = (1280, 720)  # every slide must fit a projector of this size without scrolling
 
 
 def _skip_or_fail(message: str):
     if IN_CI:
         pytest.fail(f"{message} (the browser test is mandatory in CI)", pytrace=False)
+    # A warning shows in pytest's summary without -rs, so no one mistakes the skip for a pass.
+    warnings.warn(f"the website and slides were NOT checked in a browser: {message}", UserWarning, stacklevel=2)
     pytest.skip(message)
 
 
@@ -144,7 +152,7 @@ def browser(server, tmp_path_factory):
             executable_path=CHROMIUM,
             headless=True,
             args=CHROMIUM_FLAGS,
-            viewport={"width": 1280, "height": 800},
+            viewport={"width": SCREEN[0], "height": SCREEN[1]},  # a projector
             service_workers="block",
         )
         context.outside = []  # every request of any page or pop-up to a host other than 127.0.0.1
@@ -294,6 +302,7 @@ def test_site_index(browser, server):
     )
     for name in LESSONS:
         assert f"{name}.html" in links, f"the site's navigation has no link to {name}: {links}"
+    assert "references.html" in links, f"the site's navigation has no link to the references page: {links}"
     assert visit.page.locator("form[action*='search'], .search-button, input[type='search']").count(), (
         "no search box on the site's index"
     )
@@ -317,6 +326,16 @@ def test_site_lesson(browser, server, lesson):
     assert shown >= facts["images"], f"{lesson}: {facts['images']} figure output(s) stored, {shown} shown"
     if lesson == LESSONS[0]:
         visit.screenshot("site_lesson.png")
+    visit.close()
+
+
+def test_site_references(browser, server):
+    """The references page (docs/references.md) is built and cites the papers the lessons lean on."""
+    visit = Visit(browser, f"{server}/site/references.html")
+    visit.check(expect_math=False, what="references page")
+    text = visit.page.locator("main, article, body").first.inner_text()
+    for source in ("Hochreiter", "Understanding LSTM Networks", "Gers"):
+        assert source in text, f"the references page does not cite {source!r}"
     visit.close()
 
 
@@ -367,6 +386,7 @@ def test_deck(browser, server, lesson):
     assert page.evaluate("Reveal.isLastSlide()"), f"{lesson}: could not step to the last slide"
     page.evaluate("Reveal.slide(0, 0)")
     visit.check(expect_math=facts["math"], what=f"deck of {lesson}")
+    _check_every_slide_fits(visit, lesson)
     assert not visit.broken_links(anchors=False), f"{lesson}: broken links {visit.broken_links(anchors=False)}"
     assert page.evaluate("Reveal.hasPlugin('notes')"), f"{lesson}: the speaker-notes plugin did not load"
     notes = page.evaluate("document.querySelectorAll('aside.notes').length")
@@ -386,6 +406,91 @@ def test_deck(browser, server, lesson):
         time.sleep(1.0)  # the slide transition
         visit.screenshot("slides_deck.png")
     visit.close()
+
+
+def _check_every_slide_fits(visit: "Visit", lesson: str):
+    """Each leaf slide, with all its fragments shown, is no taller than the deck's logical height
+    (reveal.js scales that to the screen) and no code block is wider than its box. The sizes go
+    to screenshots/slide_sizes/ for a reviewer."""
+    sizes = visit.page.evaluate(
+        """() => {
+            const cfg = Reveal.getConfig(), out = [];
+            for (const s of Reveal.getSlides()) {
+                const ix = Reveal.getIndices(s); Reveal.slide(ix.h, ix.v, 999);
+                const wide = Array.from(s.querySelectorAll('pre'))
+                    .filter(p => p.scrollWidth > p.clientWidth + 1).map(p => p.textContent.slice(0, 60));
+                out.push({h: ix.h, v: ix.v || 0, height: s.scrollHeight, width: s.scrollWidth, wide: wide,
+                          start: (s.innerText || '').trim().slice(0, 60)});
+            }
+            Reveal.slide(0, 0);
+            return {width: cfg.width, height: cfg.height, slides: out};
+        }"""
+    )
+    (SCREENSHOTS / "slide_sizes").mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / "slide_sizes" / f"{lesson}.json").write_text(json.dumps(sizes, indent=1))
+    # reveal.js keeps the logical width/height ratio: a deck laid out for a wider ratio would shrink
+    assert sizes["width"] / sizes["height"] == pytest.approx(SCREEN[0] / SCREEN[1], rel=0.02), sizes
+    tall = [f"slide {s['h'] + 1}.{s['v'] + 1}: {s['height']} px ({s['start']!r})"
+            for s in sizes["slides"] if s["height"] > sizes["height"]]
+    wide = [f"slide {s['h'] + 1}.{s['v'] + 1}: code {w!r}" for s in sizes["slides"] for w in s["wide"]]
+    wide += [f"slide {s['h'] + 1}.{s['v'] + 1}: {s['width']} px wide"
+             for s in sizes["slides"] if s["width"] > sizes["width"]]
+    assert not tall, f"{lesson}: slides taller than {sizes['height']} px (they would scroll):\n  " + "\n  ".join(tall)
+    assert not wide, f"{lesson}: content wider than the slide:\n  " + "\n  ".join(wide)
+
+
+class _BlockText(HTMLParser):
+    """The text of every <tag class="... cls ..."> element of a page, TeX math removed."""
+
+    def __init__(self, tag: str, cls: str):
+        super().__init__(convert_charrefs=True)
+        self.tag, self.cls, self.depth, self.parts, self.blocks = tag, cls, 0, [], []
+
+    def handle_starttag(self, tag, attrs):
+        if self.depth:
+            self.depth += tag == self.tag
+        elif tag == self.tag and self.cls in (dict(attrs).get("class") or "").split():
+            self.depth, self.parts = 1, []
+
+    def handle_endtag(self, tag):
+        if self.depth and tag == self.tag:
+            self.depth -= 1
+            if not self.depth:
+                self.blocks.append("".join(self.parts))
+
+    def handle_data(self, data):
+        if self.depth:
+            self.parts.append(data)
+
+
+def _words(text: str) -> str:
+    """The words of a text, without TeX math, Markdown link targets or markup, to compare renderings."""
+    text = re.sub(r"\$\$.*?\$\$|\$[^$\n]+\$|\\\(.*?\\\)|\\\[.*?\\\]", " ", text, flags=re.S)
+    text = re.sub(r"\]\([^)]*\)", " ", text)
+    return " ".join(re.findall(r"[A-Za-z0-9]+", text))
+
+
+def _speaker_notes(lesson: str) -> list[str]:
+    nb = json.loads((NOTEBOOKS / f"{lesson}.ipynb").read_text(encoding="utf-8"))
+    return ["".join(c["source"]) for c in nb["cells"]
+            if c.get("metadata", {}).get("slideshow", {}).get("slide_type") == "notes"]
+
+
+@pytest.mark.parametrize("lesson", LESSONS or ["(no lessons)"])
+def test_every_speaker_note_is_on_the_site_marked_and_in_the_deck(build_dir, lesson):
+    """Nothing of a lesson is lost: each note is in the deck's speaker notes, and on the site in a
+    box titled "For instructors"."""
+    notes = _speaker_notes(lesson)
+    site, deck = _BlockText("div", "instructor-notes"), _BlockText("aside", "notes")
+    site.feed((build_dir / "site" / f"{lesson}.html").read_text(encoding="utf-8"))
+    deck.feed((build_dir / "slides" / f"{lesson}.slides.html").read_text(encoding="utf-8"))
+    assert len(site.blocks) == len(notes), f"{lesson}: {len(notes)} notes, {len(site.blocks)} asides on the site"
+    for note, block in zip(notes, site.blocks):
+        assert _words(block).startswith("For instructors "), block[:80]
+        assert _words(note) in _words(block), f"{lesson}: the site's aside lacks part of the note {note[:60]!r}"
+    speaker = " | ".join(_words(b) for b in deck.blocks)
+    for note in notes:
+        assert _words(note) in speaker, f"{lesson}: the deck's speaker notes lack {note[:60]!r}"
 
 
 def test_speaker_view(browser, server):

@@ -123,8 +123,8 @@ def _sample_body(fn, seed):
                 raise _Fail("your function changed the logits in place: compute new arrays (z / T, not z /= T)")
             if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) and not (
                     isinstance(k, np.ndarray) and k.shape == () and np.issubdtype(k.dtype, np.integer)):
-                raise _Fail(f"expected your function to return one integer id in [0, {V}), got "
-                            f"{type(k).__name__} {str(k)[:40]}")
+                what = f"an array of shape {k.shape}" if isinstance(k, np.ndarray) else f"a {type(k).__name__}"
+                raise _Fail(f"expected your function to return one integer id in [0, {V}), got {what}")
             k = int(k)
             if not 0 <= k < V:
                 raise _Fail(f"expected an id in [0, {V}), got {k}")

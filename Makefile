@@ -120,6 +120,7 @@ $(BENCH_STAMP): pyproject.toml $(LOCK)
 bench: $(BENCH_STAMP)
 	$(BENCH_PY) benchmarks/bench_lstm.py
 	$(BENCH_PY) benchmarks/bench_training.py
+	$(BENCH_PY) benchmarks/bench_charlm.py
 
 ## make reference: regenerate the PyTorch reference arrays in tests/reference/ (torch in .venv-bench).
 reference: $(BENCH_STAMP)

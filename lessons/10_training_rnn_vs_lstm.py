@@ -533,4 +533,4 @@ for s in trained:
 # That closes the course: from the notes' conveyor belt to a measured claim.
 #
 # [← Previous: 09 · Backpropagation through an LSTM](09_backprop_through_lstm.ipynb) ·
-# [Back to the start: 01 · Sequences and RNNs](01_sequences_and_rnns.ipynb)
+# [Next: 11 · An LSTM on real text →](11_lstm_on_real_text.ipynb)

@@ -41,6 +41,7 @@ __all__ = ["experiment", "Runner", "load_result", "save_result", "load_checkpoin
 EXPERIMENT_MODULES: tuple[str, ...] = (
     "lstm_course.experiments",
     "lstm_course.relatives", "lstm_course.classic",  # lessons 12 and 13
+    "lstm_course.charlm_experiments",
 )
 
 #: Every registered experiment, by name.

@@ -57,6 +57,23 @@ def _train_step(params, x, y, lr, max_norm):
     return SGD(lr).step(params, clipped), loss, norm
 
 
+def _sample_with_temperature(logits, temperature, rng):
+    z = logits / temperature
+    p = np.exp(z - z.max())
+    return int(rng.choice(len(p), p=p / p.sum()))
+
+
+def _tbptt_epoch(params, chunks, state, forward, loss_fn, backward, update):
+    losses = []
+    for x, y in chunks:
+        logits, next_state, cache = forward(params, x, state)
+        loss, dlogits = loss_fn(logits, y)
+        dparams, _ = backward(dlogits, cache)
+        params, state = update(params, dparams), next_state
+        losses.append(loss)
+    return params, state, losses
+
+
 REFERENCE = {
     "check_rnn_step_forward": rnn_step_forward,
     "check_rnn_step_backward": rnn_step_backward,
@@ -78,9 +95,15 @@ REFERENCE = {
     "check_train_step": _train_step,
     "check_gru_step_forward": gru_step_forward,
     "check_adding_should_stop": adding_should_stop,
+    "check_sample_with_temperature": _sample_with_temperature,
+    "check_tbptt_epoch": _tbptt_epoch,
 }
 PASS_MESSAGE = {"check_gradient_check": "all 9 cases right: correct gradients below 1e-07, planted bugs caught",
-                "check_adding_should_stop": "all 6 cases match the reference"}
+                "check_adding_should_stop": "all 6 cases match the reference",
+                "check_sample_with_temperature": "your draws follow softmax(logits / T) at T = 0.5, 1.0, 2.0 "
+                                                 "(2000 draws each), from the rng given",
+                "check_tbptt_epoch": "state carried across 5 chunks, gradient cut at each chunk's start, "
+                                     "parameters updated after every chunk"}
 
 
 def functions(name, last=None):

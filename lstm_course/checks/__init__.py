@@ -44,6 +44,7 @@ from .rnn import check_clip_grad_norm, check_forget_product, check_rnn_step_back
 from .gradient_check import check_gradient_check
 from .sequence import check_lstm_backward, check_lstm_forward, check_rnn_backward
 from .steps import check_lstm_step_backward, check_lstm_step_forward
+from .text import check_sample_with_temperature, check_tbptt_epoch
 from .train_step import check_train_step
 
 ALL_CHECKS = {
@@ -53,6 +54,7 @@ ALL_CHECKS = {
         check_hidden_state, check_lstm_step_forward, check_lstm_step_backward,
         check_softmax_cross_entropy, check_rnn_backward, check_lstm_forward, check_lstm_backward,
         check_gradient_check, check_train_step, check_gru_step_forward, check_adding_should_stop,
+        check_sample_with_temperature, check_tbptt_epoch,
     )
 }
 

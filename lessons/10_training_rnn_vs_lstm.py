@@ -530,7 +530,8 @@ for s in trained:
 # - The LSTM adds a road for memory and gradients; it does not repair the hidden path or stop gradients
 #   from exploding.
 #
-# That closes the course: from the notes' conveyor belt to a measured claim.
+# That closes the part of the course that follows the notes: from their conveyor belt to a measured
+# claim. The next lessons go beyond them: real text, the LSTM's relatives, and the 1997 experiments.
 #
 # [← Previous: 09 · Backpropagation through an LSTM](09_backprop_through_lstm.ipynb) ·
 # [Next: 11 · An LSTM on real text →](11_lstm_on_real_text.ipynb)

@@ -526,4 +526,5 @@ plt.show()
 # - The units of these small models track nothing cleanly; the clearest follows the position in the line,
 #   only a little better than chance.
 #
-# [← Previous: 10 · Training: RNN against LSTM](10_training_rnn_vs_lstm.ipynb)
+# [← Previous: 10 · Training: RNN against LSTM](10_training_rnn_vs_lstm.ipynb) ·
+# [Next: 12 · The relatives →](12_the_relatives.ipynb)

@@ -307,5 +307,5 @@ assert all(claims.values())
 #   *without* a forget gate won outright: the task never needs to forget. Which parts of the LSTM matter
 #   depends on what the task asks of memory.
 #
-# [← Previous: 10 · Training: RNN against LSTM](10_training_rnn_vs_lstm.ipynb) ·
+# [← Previous: 11 · An LSTM on real text](11_lstm_on_real_text.ipynb) ·
 # [Next: 13 · The classic experiments →](13_the_classic_experiments.ipynb)

@@ -139,23 +139,6 @@ class LSTMParams:
             fields[f"W_x{k}"], fields[f"W_h{k}"], fields[f"b_{k}"] = w_x.copy(), w_h.copy(), b_k.copy()
         return cls(**fields)
 
-    # Kept only for lstm_course.variants, which still stacks in the order (i, f, o, g) until it is
-    # rebuilt on the public `stacked` (issue 14). Nothing else may use these two.
-    def _stacked(self):
-        order = ("i", "f", "o", "g")
-        return (np.concatenate([getattr(self, f"W_x{k}") for k in order], axis=1),
-                np.concatenate([getattr(self, f"W_h{k}") for k in order], axis=1),
-                np.concatenate([getattr(self, f"b_{k}") for k in order]))
-
-    @classmethod
-    def _from_stacked(cls, W_x, W_h, b):
-        H = W_h.shape[0]
-        fields = {}
-        for n, k in enumerate(("i", "f", "o", "g")):
-            cols = slice(n * H, (n + 1) * H)
-            fields[f"W_x{k}"], fields[f"W_h{k}"], fields[f"b_{k}"] = W_x[:, cols], W_h[:, cols], b[cols]
-        return cls(**fields)
-
 
 class LSTMStepCache(NamedTuple):
     """What `lstm_step_backward` needs from one forward step (all (N, H) but x: (N, D))."""
@@ -247,11 +230,6 @@ def init_lstm_params(D: int, H: int, rng: np.random.Generator, forget_bias: floa
 def _check_params(params: object) -> LSTMParams:
     return check_instance("params", params, LSTMParams,
                           " (build one with init_lstm_params or params_from_torch)")
-
-
-# Kept only for lstm_course.variants until it uses validation.check_state (issue 14).
-def _check_state(name, value, N, H, dtype, spec="(N, H)"):
-    return check_state(name, value, N, H, dtype, spec)
 
 
 # ---------------------------------------------------------------------------------------

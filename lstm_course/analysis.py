@@ -29,7 +29,7 @@ import numpy as np
 
 from .lstm import LSTMParams, lstm_step_backward, lstm_step_forward
 from .rnn import RNNParams, rnn_step_backward, rnn_step_forward
-from .validation import as_real_array, check_instance, check_ndim, check_shape
+from .validation import as_real_array, check_instance, check_ndim, check_rng, check_shape, check_state
 
 __all__ = [
     "StateGradients", "backprop_from_last_step", "hidden_gradient_norms", "cell_path_gradient",
@@ -79,24 +79,13 @@ def _check_x(x, params):
     return check_shape("x", x, (N, T, params.D), "(N, T, D)")
 
 
-def _check_state(name, value, N, H, dtype):
-    if value is None:
-        return np.zeros((N, H), dtype=dtype)
-    return check_shape(name, check_ndim(name, as_real_array(name, value, dtype), 2, "(N, H)"),
-                       (N, H), "(N, H)")
-
-
-def _check_rng(rng):
-    return check_instance("rng", rng, np.random.Generator, " (use numpy.random.default_rng(seed))")
-
-
 # ---------------------------------------------------------------------------------------
 # The forward pass, one step at a time, keeping every step's cache
 
 def _forward_caches(params, x, h0, c0):
     """Caches of every step (a list of T step caches) from the package's step functions."""
     N, T, _ = x.shape
-    h = _check_state("h0", h0, N, params.H, params.dtype)
+    h = check_state("h0", h0, N, params.H, params.dtype)
     caches = []
     if isinstance(params, RNNParams):
         if c0 is not None:
@@ -105,7 +94,7 @@ def _forward_caches(params, x, h0, c0):
             h, cache = rnn_step_forward(x[:, t], h, params)
             caches.append(cache)
     else:
-        c = _check_state("c0", c0, N, params.H, params.dtype)
+        c = check_state("c0", c0, N, params.H, params.dtype)
         for t in range(T):
             h, c, cache = lstm_step_forward(x[:, t], h, c, params)
             caches.append(cache)
@@ -175,10 +164,10 @@ def backprop_from_last_step(params, x, dh_last, h0=None, c0=None, dc_last=None):
     N, H = x.shape[0], params.H
     if dh_last is None:
         raise TypeError("dh_last must be an array of shape (N, H), got None")
-    dh_last = _check_state("dh_last", dh_last, N, H, params.dtype)
+    dh_last = check_state("dh_last", dh_last, N, H, params.dtype)
     if isinstance(params, RNNParams) and dc_last is not None:
         raise ValueError("dc_last is only for an LSTM; a plain RNN has no cell state")
-    dc_last = _check_state("dc_last", dc_last, N, H, params.dtype) if isinstance(params, LSTMParams) else None
+    dc_last = check_state("dc_last", dc_last, N, H, params.dtype) if isinstance(params, LSTMParams) else None
     caches = _forward_caches(params, x, h0, c0)
     return StateGradients(*_backward(params, caches, dh_last, dc_last))
 
@@ -250,10 +239,10 @@ def hidden_gradient_norms(params, x, upstream=None, *, rng=None, h0=None, c0=Non
         raise ValueError("give upstream or rng, not both")
     N, T, _ = x.shape
     H = params.H
-    h0 = _check_state("h0", h0, N, H, params.dtype) if h0 is not None else None
+    h0 = check_state("h0", h0, N, H, params.dtype) if h0 is not None else None
     if is_rnn and c0 is not None:
         raise ValueError("c0 is only for an LSTM; a plain RNN has no cell state")
-    c0 = _check_state("c0", c0, N, H, params.dtype) if c0 is not None else None
+    c0 = check_state("c0", c0, N, H, params.dtype) if c0 is not None else None
 
     jacobian = upstream is None and rng is None
     if jacobian:  # batch of N * H: sequence n repeated H times, upstream e_1..e_H
@@ -262,10 +251,10 @@ def hidden_gradient_norms(params, x, upstream=None, *, rng=None, h0=None, c0=Non
         c0 = None if c0 is None else np.repeat(c0, H, axis=0)
         upstream = np.tile(np.eye(H, dtype=params.dtype), (N, 1))
     elif upstream is None:
-        upstream = _check_rng(rng).standard_normal((N, H))
+        upstream = check_rng(rng).standard_normal((N, H))
         upstream /= np.linalg.norm(upstream, axis=1, keepdims=True)
     else:
-        upstream = _check_state("upstream", upstream, N, H, params.dtype)
+        upstream = check_state("upstream", upstream, N, H, params.dtype)
 
     caches = _forward_caches(params, x, h0, c0)
     dc_last = None if is_rnn else np.zeros_like(upstream)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validation import check_instance, check_positive_int
+from .validation import check_positive_int, check_rng
 
 __all__ = ["REBER_SYMBOLS", "REBER_GRAPH", "reber_string", "embedded_reber_string", "reber_next_symbols",
            "embedded_reber_next_symbols", "is_embedded_reber", "encode_reber_batch",
@@ -42,13 +42,9 @@ REBER_GRAPH = {
 }
 
 
-def _check_rng(rng):
-    return check_instance("rng", rng, np.random.Generator, " (use numpy.random.default_rng(seed))")
-
-
 def reber_string(rng: np.random.Generator) -> str:
     """One string of the Reber grammar, for example "BTSSXXTVVE": a random walk through REBER_GRAPH."""
-    _check_rng(rng)
+    check_rng(rng)
     state, out = 0, []
     while state is not None:
         edges = REBER_GRAPH[state]
@@ -59,7 +55,7 @@ def reber_string(rng: np.random.Generator) -> str:
 
 def embedded_reber_string(rng: np.random.Generator) -> str:
     """One string of the embedded Reber grammar: B, c, a Reber string, the same c, E (c is T or P)."""
-    _check_rng(rng)
+    check_rng(rng)
     c = "TP"[rng.integers(2)]
     return "B" + c + reber_string(rng) + c + "E"
 
@@ -191,7 +187,7 @@ def adding_problem_1997(n: int, T: int = 100, *, rng: np.random.Generator):
     """
     n = check_positive_int("n", n)
     T = check_positive_int("T", T, minimum=22)  # room for ten pairs and a second half
-    _check_rng(rng)
+    check_rng(rng)
     longest = T + T // 10
     lengths = rng.integers(T, longest + 1, size=n)
     x = np.zeros((n, longest, 2))

@@ -50,14 +50,52 @@ def exercise_pointer(name: str) -> str:
             "never overwrites it.")
 
 
+def _plain_sentence(markdown: str, limit: int = 220) -> str:
+    """The first sentence of a Markdown text as plain words: no heading marks, links, code or emphasis."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown)   # [words](link) -> words
+    body = re.sub(r"^\s*#+.*$", "", text, flags=re.M)          # headings dropped when there is more
+    text = body if body.strip() else re.sub(r"^\s*#+\s*", "", text, flags=re.M)
+    text = re.sub(r"[`*_>]", "", text)
+    text = " ".join(text.split())
+    sentence = re.split(r"(?<=[.!?:])\s", text, maxsplit=1)[0]
+    return sentence if len(sentence) <= limit else sentence[:limit - 1].rstrip() + "…"
+
+
+def figure_alt(cells: list, index: int) -> str:
+    """Alt text for the figures of code cell `index`: what draws them and the text that introduces them.
+
+    A lesson may set its own (cell metadata ``"alt"``); otherwise the alt text names the package's
+    figure function the cell calls (``draw_*`` / ``plot_*``) and the first sentence of the nearest
+    Markdown cell above, which in these lessons says what the figure is about.
+    """
+    cell = cells[index]
+    own = cell.get("metadata", {}).get("alt")
+    if own:
+        return str(own)
+    drawers = sorted(set(re.findall(r"\b((?:draw|plot)_\w+)\(", _source(cell))))
+    intro = ""
+    for before in reversed(cells[:index]):
+        notes = before.get("metadata", {}).get("slideshow", {}).get("slide_type") == "notes"
+        if before["cell_type"] == "markdown" and not notes and _source(before).strip():
+            intro = _plain_sentence(_source(before))
+            break
+    what = f"Figure drawn by {', '.join(drawers)}" if drawers else "Figure"
+    return f"{what}: {intro}" if intro else what
+
+
 def site_notebook(nb: dict, name: str) -> dict:
-    """The lesson as the website shows it: notes as marked asides, a pointer to the exercises."""
+    """The lesson as the website shows it: notes as marked asides, a pointer to the exercises, alt text."""
     nb = json.loads(json.dumps(nb))
     nb["cells"] = [c for c in nb["cells"] if POINTER_TAG not in c.get("metadata", {}).get("tags", [])]
-    for cell in nb["cells"]:
+    for index, cell in enumerate(nb["cells"]):
         slideshow = cell.get("metadata", {}).get("slideshow", {})
         if cell["cell_type"] == "markdown" and slideshow.get("slide_type") == "notes":
             cell["source"] = notes_admonition(_source(cell))
+        if cell["cell_type"] == "code" and any("image/png" in o.get("data", {}) or "image/svg+xml" in o.get("data", {})
+                                               for o in cell.get("outputs", [])):
+            # myst-nb reads cell-level options under "mystnb"; its "image" options set the <img> alt.
+            options = cell["metadata"].setdefault("mystnb", {}).setdefault("image", {})
+            options.setdefault("alt", figure_alt(nb["cells"], index))
     pointer = {"cell_type": "markdown", "id": EXERCISE_CELL_ID, "metadata": {},
                "source": exercise_pointer(name)}
     if nb["nbformat"] == 4 and nb.get("nbformat_minor", 0) < 5:

@@ -306,3 +306,20 @@ def test_the_lessons_own_pointer_is_replaced_by_the_sites():
     nb = nbformat.v4.new_notebook(cells=[md("# 04 · Title", "slide", "t"), pointer, md("Body", cell_id="b")])
     page = site_pages.site_notebook(json.loads(nbformat.writes(nb)), "04_title.ipynb")
     assert [c.get("id") for c in page["cells"]] == ["t", site_pages.EXERCISE_CELL_ID, "b"]
+
+
+def test_every_figure_gets_alt_text_from_its_drawer_and_introduction():
+    png = nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"})
+    cells = [md("# 04 · Title", "slide", "t"),
+             md("## The gate\nThe [forget gate](x.ipynb) of a trained `LSTM`, step by step. More text.", cell_id="a"),
+             md("Say this aloud.", "notes", "n"),
+             nbformat.v4.new_code_cell("ax = plot_gates(cache)\ndraw_lstm_cell(ax)", outputs=[png]),
+             nbformat.v4.new_code_cell("print(1)"),
+             nbformat.v4.new_code_cell("plt.plot([1])", outputs=[png], metadata={"alt": "A line."})]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    page = site_pages.site_notebook(json.loads(nbformat.writes(nb)), "04_title.ipynb")
+    alts = [c["metadata"].get("mystnb", {}).get("image", {}).get("alt")
+            for c in page["cells"] if c["cell_type"] == "code"]
+    assert alts[0] == "Figure drawn by draw_lstm_cell, plot_gates: The forget gate of a trained LSTM, step by step."
+    assert alts[1] is None, "a cell without a figure needs no alt text"
+    assert alts[2] == "A line.", "a lesson's own alt text wins"

@@ -324,6 +324,10 @@ def test_site_lesson(browser, server, lesson):
         assert unrendered == 0, f"{unrendered} math element(s) of {lesson} not rendered by MathJax"
     shown = visit.page.evaluate("document.querySelectorAll('.cell_output img, .output img').length")
     assert shown >= facts["images"], f"{lesson}: {facts['images']} figure output(s) stored, {shown} shown"
+    no_alt = visit.page.evaluate(
+        "Array.from(document.querySelectorAll('.cell_output img, .output img')).filter(i => !i.alt.trim() || i.alt.includes('_images/')).length"
+    )
+    assert no_alt == 0, f"{lesson}: {no_alt} figure(s) without alt text saying what they show (scripts/site_pages.py figure_alt)"
     if lesson == LESSONS[0]:
         visit.screenshot("site_lesson.png")
     visit.close()

@@ -72,7 +72,7 @@ def check_rnn_step_forward(fn, seed=None):
     return run_cases(_rnn_cases(101, seed), test)
 
 
-def _rnn_backward(dh, cache, deriv="ok", scale=1.0, dh_prev_T=True, dW_hh_T=False, sign=1.0):
+def rnn_backward_model(dh, cache, deriv="ok", scale=1.0, dh_prev_T=True, dW_hh_T=False, sign=1.0):
     x, h_prev, h, p = cache.x, cache.h_prev, cache.h, cache.params
     d = {"ok": 1 - h ** 2, "none": 1.0, "no_square": 1 - h, "h_prev": 1 - h_prev ** 2,
          "sigmoid": h * (1 - h), "tanh_again": 1 - np.tanh(h) ** 2}[deriv]
@@ -127,7 +127,7 @@ def check_rnn_step_backward(fn, seed=None):
             value = get_field(g_dparams, name, "dparams", fields)
             got[f"dparams.{name}"] = expect_array(value, f"dparams.{name}", ref[f"dparams.{name}"].shape,
                                                   spec, ref[f"dparams.{name}"])
-        variants = [(hint, _rnn_backward(case.dh, cache, **kw)) for hint, kw in RNN_BACKWARD_VARIANTS]
+        variants = [(hint, rnn_backward_model(case.dh, cache, **kw)) for hint, kw in RNN_BACKWARD_VARIANTS]
         message = diagnose_components(got, ref, variants, groups=(("dparams.", "dparams"),))
         if message is not None:
             fail(message)

@@ -18,8 +18,8 @@ from .core import (VARIANT_RTOL, Case, Verdict, call, case_rng, checker, close, 
                    diff_text, expect_array, fail, first_match, get_field, precision_hint, run_cases,
                    safe_shape, unpack)
 from .gates import random_lstm_params, random_shapes
-from .rnn import RNN_BACKWARD_VARIANTS, _rnn_backward
-from .steps import BACKWARD_VARIANTS, FORWARD_VARIANTS, PARAM_FIELDS, _step, _step_backward
+from .rnn import RNN_BACKWARD_VARIANTS, rnn_backward_model
+from .steps import BACKWARD_VARIANTS, FORWARD_VARIANTS, PARAM_FIELDS, step_model, step_backward_model
 
 __all__ = ["check_lstm_forward", "check_lstm_backward", "check_rnn_backward"]
 
@@ -79,7 +79,7 @@ def _time_major_hint(got, ref, what, spec):
 # The LSTM forward over a sequence
 
 def _seq_forward(x, h0, c0, p, init="ok", carry="ok", order="ok", store="ok", **step):
-    """(h, c) of shape (N, T, H) from a chosen wrong program, unrolled with `steps._step`."""
+    """(h, c) of shape (N, T, H) from a chosen wrong program, unrolled with `steps.step_model`."""
     N, T, _ = x.shape
     zeros = np.zeros_like(h0)
     h_prev, c_prev = {"ok": (h0, c0), "zeros": (zeros, zeros), "h_zero": (zeros, c0),
@@ -87,7 +87,7 @@ def _seq_forward(x, h0, c0, p, init="ok", carry="ok", order="ok", store="ok", **
     first_h, first_c = h_prev, c_prev
     hs, cs = np.zeros((N, T, h0.shape[1])), np.zeros((N, T, h0.shape[1]))
     for t in (reversed(range(T)) if order == "reversed" else range(T)):
-        h, c = _step(x[:, t], h_prev, c_prev, p, **step)
+        h, c = step_model(x[:, t], h_prev, c_prev, p, **step)
         hs[:, t] = h_prev if store in ("before", "h_before") else h
         cs[:, t] = c_prev if store in ("before", "c_before") else c
         h_prev = {"ok": h, "no_h": first_h, "no_c": h, "c_as_h": c}[carry]
@@ -217,7 +217,7 @@ def _seq_backward(dh, caches, dc_last, carry_h=True, carry_c=True, params_from="
             step = {**step, "dh_cell": dh_own}
         elif partial == "out":  # the output gate uses dh[:, t] only
             step = {**step, "dh_out": dh_own}
-        grads = _step_backward(dh_t, dc_next, cache, h_prev=h_prev, **step)
+        grads = step_backward_model(dh_t, dc_next, cache, h_prev=h_prev, **step)
         out["dx"][:, t] = grads["dx"]
         if params_from == "all" or (params_from == "last" and t == T - 1) or (params_from == "first" and t == 0):
             for name in PARAM_FIELDS:
@@ -376,7 +376,7 @@ def _rnn_seq_backward(dh, step_caches, carry=True, params_from="all", dh0="ok", 
         cache = step_caches[t]
         if h_prev_is_h:
             cache = cache._replace(h_prev=cache.h)
-        grads = _rnn_backward(dh[:, t] + dh_next if carry else dh[:, t], cache, **step)
+        grads = rnn_backward_model(dh[:, t] + dh_next if carry else dh[:, t], cache, **step)
         out["dx"][:, t] = grads["dx"]
         if params_from == "all" or (params_from == "last" and t == T - 1) or (params_from == "first" and t == 0):
             for name in ("W_xh", "W_hh", "b_h"):

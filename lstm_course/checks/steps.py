@@ -23,7 +23,7 @@ PARAM_FIELDS = tuple(f.name for f in LSTMParams.__dataclass_fields__.values())
 _IDENTITY = lambda a: a  # noqa: E731
 
 
-def _step(x, h_prev, c_prev, p, acts=None, weights="ifgo", cell="ok", hidden="ok", **parts):
+def step_model(x, h_prev, c_prev, p, acts=None, weights="ifgo", cell="ok", hidden="ok", **parts):
     """(h, c) of one step with a chosen mistake. `weights[n]` is whose weights layer "ifgo"[n]
     uses; `parts` are passed to `pre_activation` (bias=False, use_h=False, ...)."""
     act = {"i": sigmoid, "f": sigmoid, "g": np.tanh, "o": sigmoid, **(acts or {})}
@@ -39,7 +39,7 @@ def _step(x, h_prev, c_prev, p, acts=None, weights="ifgo", cell="ok", hidden="ok
 
 
 def _forward_variants():
-    """Known mistakes as (hint, keyword arguments of `_step`)."""
+    """Known mistakes as (hint, keyword arguments of `step_model`)."""
     c_right = "c is right but h is not: "
     variants = []
     for k in "ifo":
@@ -116,7 +116,7 @@ def check_lstm_step_forward(fn, seed=None):
             hint = precision_hint(what, got, ref)
             if hint:
                 fail(hint)
-        variants = [(hint, _step(x, h_prev, c_prev, p, **kw)) for hint, kw in FORWARD_VARIANTS]
+        variants = [(hint, step_model(x, h_prev, c_prev, p, **kw)) for hint, kw in FORWARD_VARIANTS]
         variants = [(hint, v) for hint, v in variants
                     if not (close(v[0], ref_h, VARIANT_RTOL) and close(v[1], ref_c, VARIANT_RTOL))]
         hint = first_match((h, c), variants)
@@ -135,7 +135,7 @@ def check_lstm_step_forward(fn, seed=None):
 # ---------------------------------------------------------------------------------------
 # Backward
 
-def _step_backward(dh, dc, cache, dc_mode="add", dc_prev_f=True, tanh_grad="ok", gate_deriv="ok",
+def step_backward_model(dh, dc, cache, dc_mode="add", dc_prev_f=True, tanh_grad="ok", gate_deriv="ok",
                    cand_deriv="ok", df_with="c_prev", do_with="tanh_c", scale=1.0, bias_scale=1.0,
                    dh_prev_T=True, dW_h_T=False, sign=1.0, weights_as_grads=False, h_prev=None,
                    dh_cell=None, dh_out=None):
@@ -215,7 +215,7 @@ BACKWARD_VARIANTS = [
 
 
 def _learner_components(out, shapes):
-    """The learner's (dx, dh_prev, dc_prev, dparams) as a dict like `_step_backward`'s."""
+    """The learner's (dx, dh_prev, dc_prev, dparams) as a dict like `step_backward_model`'s."""
     dx, dh_prev, dc_prev, dparams = unpack(out, ("dx", "dh_prev", "dc_prev", "dparams"))
     got = {"dc_prev": expect_array(dc_prev, "dc_prev", shapes["dc_prev"], "(N, H)"),
            "dh_prev": expect_array(dh_prev, "dh_prev", shapes["dh_prev"], "(N, H)"),
@@ -269,7 +269,7 @@ def check_lstm_step_backward(fn, seed=None):
         if close(got["dh_prev"], ref["dc_prev"]) and close(got["dc_prev"], ref["dh_prev"]):
             fail("outputs swapped: dh_prev and dc_prev are in each other's place; the order is "
                  "(dx, dh_prev, dc_prev, dparams)")
-        variants = [(hint, _step_backward(dh, dc, cache, **kw)) for hint, kw in BACKWARD_VARIANTS]
+        variants = [(hint, step_backward_model(dh, dc, cache, **kw)) for hint, kw in BACKWARD_VARIANTS]
         message = diagnose_components(got, ref, variants, groups=(("dparams.", "dparams"),),
                                       more=_gate_swap_hint)
         if message is not None:

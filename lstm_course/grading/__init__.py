@@ -43,9 +43,9 @@ def grade_notebook(path, lessons_dir, lesson=None, timeout=20.0, sandbox=True, s
     if name is None:
         return [Row(submission, NOTEBOOK_ROW, "unknown_lesson", False, f"no lesson matches {path.name}")]
     package_dir = Path(lstm_course.__file__).resolve().parent
-    from .grader import _checks_time_limit
+    from .grader import checks_time_limit
 
-    saved = _checks_time_limit(None)
+    saved = checks_time_limit(None)
     with tempfile.TemporaryDirectory(prefix="lstm-course-grade-") as scratch:
         scratch = Path(scratch)
         packages = PackageCopies(package_dir, scratch / "package", lessons.checks)
@@ -55,7 +55,7 @@ def grade_notebook(path, lessons_dir, lesson=None, timeout=20.0, sandbox=True, s
         try:
             return grade_submission(path, submission, name, lessons.exercises(name), settings)
         finally:
-            _checks_time_limit(saved)
+            checks_time_limit(saved)
 
 
 def merge(output, shards):

@@ -181,7 +181,7 @@ def grade_directory(directory, output, lessons_dir, *, checks=None, jobs=None, t
     lock = threading.Lock()
     meter = _Progress(len(todo), progress) if progress is not None else None
     saved_env = os.environ.pop("LSTM_COURSE_EXPECT", None)  # results, not assertions
-    saved_limit = _checks_time_limit(None)  # the sandbox has its own; the checks' would call in a thread
+    saved_limit = checks_time_limit(None)  # the sandbox has its own; the checks' would call in a thread
     with tempfile.TemporaryDirectory(prefix="lstm-course-grade-") as scratch:
         scratch = Path(scratch)
         packages = PackageCopies(package_dir, scratch / "package", checks)
@@ -242,7 +242,7 @@ def grade_directory(directory, output, lessons_dir, *, checks=None, jobs=None, t
             pool.shutdown(wait=True, cancel_futures=True)
             if saved_env is not None:
                 os.environ["LSTM_COURSE_EXPECT"] = saved_env
-            _checks_time_limit(saved_limit)
+            checks_time_limit(saved_limit)
         rows = sort_rows(rows, order)
         write_all(rows, output)
         if interrupted:
@@ -251,7 +251,7 @@ def grade_directory(directory, output, lessons_dir, *, checks=None, jobs=None, t
     return rows
 
 
-def _checks_time_limit(seconds):
+def checks_time_limit(seconds):
     """Set the checks' own time limit per call (lstm_course.checks.core.LEARNER_TIMEOUT, None: none);
     return the previous value."""
     from ..checks import core

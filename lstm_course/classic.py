@@ -112,13 +112,19 @@ def _adding_loss(params, kind, x, y, lengths):
     return value, grads, pred[:, 0]
 
 
+def _every_kind_and_seed(runner, train) -> dict[str, list]:
+    """``train(kind, seed, settings)`` for every kind of the settings and every seed, each a resumable unit."""
+    s = runner.settings
+    runner.expect(len(s["kinds"]) * len(runner.seeds))
+    return {kind: [runner.unit({"kind": kind, "seed": seed}, lambda kind=kind, seed=seed: train(kind, seed, s))
+                   for seed in runner.seeds] for kind in s["kinds"]}
+
+
 @experiment("classic_adding", seeds=(0, 1, 2, 3, 4), settings=ADDING,
             description="lesson 13: the 1997 adding problem (T=100) to the paper's stopping rule; LSTM (with and without forget gate), GRU, RNN")
 def _adding_experiment(runner):
     s = runner.settings
-    runner.expect(len(s["kinds"]) * len(runner.seeds))
-    runs = {kind: [runner.unit({"kind": kind, "seed": seed}, lambda kind=kind, seed=seed: train_adding_1997(kind, seed, s))
-                   for seed in runner.seeds] for kind in s["kinds"]}
+    runs = _every_kind_and_seed(runner, train_adding_1997)
     return {"runs": runs, "param_counts": {k: count_params(k, 2, s["H"], 1) for k in s["kinds"]}, "paper": PAPER["adding"]}
 
 
@@ -210,9 +216,7 @@ def train_reber(kind: str, seed: int, settings=REBER) -> dict:
             description="lesson 13: the embedded Reber grammar to the paper's criterion; LSTM (with and without forget gate), GRU, RNN")
 def _reber_experiment(runner):
     s = runner.settings
-    runner.expect(len(s["kinds"]) * len(runner.seeds))
-    runs = {kind: [runner.unit({"kind": kind, "seed": seed}, lambda kind=kind, seed=seed: train_reber(kind, seed, s))
-                   for seed in runner.seeds] for kind in s["kinds"]}
+    runs = _every_kind_and_seed(runner, train_reber)
     K = len(REBER_SYMBOLS)
     return {"runs": runs, "param_counts": {k: count_params(k, K, s["H"], K) for k in s["kinds"]}, "paper": PAPER["reber"]}
 
@@ -262,9 +266,7 @@ def train_copy(kind: str, seed: int, settings=COPY) -> dict:
             description="lesson 13: the copy task (T=50) beside its memoryless baseline; LSTM, GRU, RNN")
 def _copy_experiment(runner):
     s = runner.settings
-    runner.expect(len(s["kinds"]) * len(runner.seeds))
-    runs = {kind: [runner.unit({"kind": kind, "seed": seed}, lambda kind=kind, seed=seed: train_copy(kind, seed, s))
-                   for seed in runner.seeds] for kind in s["kinds"]}
+    runs = _every_kind_and_seed(runner, train_copy)
     return {"runs": runs, "baseline": copy_baseline(s["T"], s["seq_len"], s["n_symbols"])}
 
 
